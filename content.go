@@ -1,0 +1,313 @@
+package detour
+
+import (
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// ContentKind names what a message carries. Channels declare which kinds
+// they can carry.
+type ContentKind string
+
+// Content kinds.
+const (
+	KindText        ContentKind = "text"
+	KindTemplate    ContentKind = "template"
+	KindMedia       ContentKind = "media"
+	KindInteractive ContentKind = "interactive"
+)
+
+// Limits on content, chosen to fit the strictest channel that carries each
+// kind (WhatsApp's limits for templates, media and interactive messages).
+const (
+	MaxTextLength      = 4096
+	MaxTemplateParams  = 50
+	MaxParamLength     = 1024
+	MaxCaptionLength   = 1024
+	MaxButtons         = 3
+	MaxButtonTitle     = 20
+	MaxListRows        = 10
+	MaxListRowTitle    = 24
+	MaxListRowDescr    = 72
+	MaxInteractiveBody = 1024
+	MaxHeaderLength    = 60
+	MaxIDLength        = 200
+)
+
+// Content is what a message carries: exactly one of its fields is set.
+type Content struct {
+	Text        string       `json:"text,omitempty"`
+	Template    *Template    `json:"template,omitempty"`
+	Media       *Media       `json:"media,omitempty"`
+	Interactive *Interactive `json:"interactive,omitempty"`
+}
+
+// Template is a pre-approved message template with its parameters.
+type Template struct {
+	Name     string   `json:"name"`
+	Language string   `json:"language"`
+	Params   []string `json:"params,omitempty"` // body parameters, in order
+}
+
+// Media is an image, video, audio clip or document, by URL or by a channel's
+// media id.
+type Media struct {
+	Type     string `json:"type"` // image, video, audio, document
+	URL      string `json:"url,omitempty"`
+	ID       string `json:"id,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+// Interactive is a message with reply buttons or a list to choose from.
+type Interactive struct {
+	Type    string   `json:"type"` // button or list
+	Header  string   `json:"header,omitempty"`
+	Body    string   `json:"body"`
+	Footer  string   `json:"footer,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
+	List    *List    `json:"list,omitempty"`
+}
+
+// Button is one reply button of an interactive message.
+type Button struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// List is the menu of an interactive list message.
+type List struct {
+	Button   string        `json:"button"`
+	Sections []ListSection `json:"sections"`
+}
+
+// ListSection is a titled group of rows in a list.
+type ListSection struct {
+	Title string    `json:"title,omitempty"`
+	Rows  []ListRow `json:"rows"`
+}
+
+// ListRow is one choice in a list.
+type ListRow struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+// MediaTypes lists the accepted Media.Type values.
+var MediaTypes = []string{"image", "video", "audio", "document"}
+
+// Kind returns the kind of content set, or "" when none or several are set.
+func (c *Content) Kind() ContentKind {
+	var kinds []ContentKind
+	if c.Text != "" {
+		kinds = append(kinds, KindText)
+	}
+	if c.Template != nil {
+		kinds = append(kinds, KindTemplate)
+	}
+	if c.Media != nil {
+		kinds = append(kinds, KindMedia)
+	}
+	if c.Interactive != nil {
+		kinds = append(kinds, KindInteractive)
+	}
+	if len(kinds) != 1 {
+		return ""
+	}
+	return kinds[0]
+}
+
+// Validate checks that exactly one kind of content is set and that it is
+// well formed. Errors name the field at fault.
+func (c *Content) Validate() error {
+	n := 0
+	for _, set := range []bool{c.Text != "", c.Template != nil, c.Media != nil, c.Interactive != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return FieldErrorf(CodeEmptyContent, "content", "content must set one of text, template, media or interactive")
+	case n > 1:
+		return FieldErrorf(CodeInvalidRequest, "content", "content must set exactly one of text, template, media or interactive")
+	}
+	switch {
+	case c.Text != "":
+		if strings.TrimSpace(c.Text) == "" {
+			return FieldErrorf(CodeEmptyContent, "content.text", "text must not be blank")
+		}
+		return checkText("content.text", c.Text, MaxTextLength, true)
+	case c.Template != nil:
+		return c.Template.validate()
+	case c.Media != nil:
+		return c.Media.validate()
+	default:
+		return c.Interactive.validate()
+	}
+}
+
+func (t *Template) validate() error {
+	if err := checkText("content.template.name", t.Name, 512, true); err != nil {
+		return err
+	}
+	for _, r := range t.Name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return FieldErrorf(CodeInvalidRequest, "content.template.name", "template names use lowercase letters, digits and underscores")
+		}
+	}
+	if !validLanguage(t.Language) {
+		return FieldErrorf(CodeInvalidRequest, "content.template.language", "language must be a code such as en or en_US")
+	}
+	if len(t.Params) > MaxTemplateParams {
+		return FieldErrorf(CodeInvalidRequest, "content.template.params", "at most %d parameters", MaxTemplateParams)
+	}
+	for _, p := range t.Params {
+		if err := checkText("content.template.params", p, MaxParamLength, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validLanguage(s string) bool {
+	if len(s) < 2 || len(s) > 12 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z' && i > 2:
+		case (r == '_' || r == '-') && i >= 2:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Media) validate() error {
+	ok := false
+	for _, t := range MediaTypes {
+		ok = ok || m.Type == t
+	}
+	if !ok {
+		return FieldErrorf(CodeInvalidRequest, "content.media.type", "media type must be one of %s", strings.Join(MediaTypes, ", "))
+	}
+	switch {
+	case m.URL == "" && m.ID == "":
+		return FieldErrorf(CodeMissingField, "content.media.url", "media needs a url or an id")
+	case m.URL != "" && m.ID != "":
+		return FieldErrorf(CodeInvalidRequest, "content.media", "media takes a url or an id, not both")
+	case m.URL != "":
+		u, err := url.Parse(m.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(m.URL) > 2048 {
+			return FieldErrorf(CodeInvalidRequest, "content.media.url", "media url must be an absolute http(s) URL of at most 2048 bytes")
+		}
+	default:
+		if err := checkText("content.media.id", m.ID, MaxIDLength, true); err != nil {
+			return err
+		}
+	}
+	if err := checkText("content.media.caption", m.Caption, MaxCaptionLength, false); err != nil {
+		return err
+	}
+	if m.Caption != "" && m.Type == "audio" {
+		return FieldErrorf(CodeInvalidRequest, "content.media.caption", "audio cannot have a caption")
+	}
+	return checkText("content.media.filename", m.Filename, 240, false)
+}
+
+func (in *Interactive) validate() error {
+	if err := checkText("content.interactive.body", in.Body, MaxInteractiveBody, true); err != nil {
+		return err
+	}
+	if err := checkText("content.interactive.header", in.Header, MaxHeaderLength, false); err != nil {
+		return err
+	}
+	if err := checkText("content.interactive.footer", in.Footer, MaxHeaderLength, false); err != nil {
+		return err
+	}
+	switch in.Type {
+	case "button":
+		if in.List != nil {
+			return FieldErrorf(CodeInvalidRequest, "content.interactive.list", "a button message has no list")
+		}
+		if len(in.Buttons) == 0 || len(in.Buttons) > MaxButtons {
+			return FieldErrorf(CodeInvalidRequest, "content.interactive.buttons", "a button message has 1 to %d buttons", MaxButtons)
+		}
+		ids := map[string]bool{}
+		for _, b := range in.Buttons {
+			if err := checkChoice("content.interactive.buttons", b.ID, b.Title, MaxButtonTitle, ids); err != nil {
+				return err
+			}
+		}
+	case "list":
+		if len(in.Buttons) > 0 {
+			return FieldErrorf(CodeInvalidRequest, "content.interactive.buttons", "a list message has no buttons")
+		}
+		if in.List == nil {
+			return FieldErrorf(CodeMissingField, "content.interactive.list", "a list message needs a list")
+		}
+		if err := checkText("content.interactive.list.button", in.List.Button, MaxButtonTitle, true); err != nil {
+			return err
+		}
+		if len(in.List.Sections) == 0 || len(in.List.Sections) > MaxListRows {
+			return FieldErrorf(CodeInvalidRequest, "content.interactive.list.sections", "a list has 1 to %d sections", MaxListRows)
+		}
+		rows, ids := 0, map[string]bool{}
+		for _, s := range in.List.Sections {
+			if err := checkText("content.interactive.list.sections.title", s.Title, MaxListRowTitle, len(in.List.Sections) > 1); err != nil {
+				return err
+			}
+			if len(s.Rows) == 0 {
+				return FieldErrorf(CodeInvalidRequest, "content.interactive.list.sections.rows", "every section has at least one row")
+			}
+			for _, r := range s.Rows {
+				rows++
+				if err := checkChoice("content.interactive.list.sections.rows", r.ID, r.Title, MaxListRowTitle, ids); err != nil {
+					return err
+				}
+				if err := checkText("content.interactive.list.sections.rows.description", r.Description, MaxListRowDescr, false); err != nil {
+					return err
+				}
+			}
+		}
+		if rows > MaxListRows {
+			return FieldErrorf(CodeInvalidRequest, "content.interactive.list.sections", "a list has at most %d rows in all", MaxListRows)
+		}
+	default:
+		return FieldErrorf(CodeInvalidRequest, "content.interactive.type", "interactive type must be button or list")
+	}
+	return nil
+}
+
+func checkChoice(field, id, title string, maxTitle int, seen map[string]bool) error {
+	if err := checkText(field+".id", id, MaxIDLength, true); err != nil {
+		return err
+	}
+	if seen[id] {
+		return FieldErrorf(CodeInvalidRequest, field+".id", "ids must be unique, %q repeats", id)
+	}
+	seen[id] = true
+	return checkText(field+".title", title, maxTitle, true)
+}
+
+// checkText checks that s is valid UTF-8 of at most max characters and, if
+// required, not blank.
+func checkText(field, s string, max int, required bool) error {
+	if !utf8.ValidString(s) {
+		return FieldErrorf(CodeInvalidRequest, field, "must be valid UTF-8")
+	}
+	if required && strings.TrimSpace(s) == "" {
+		if s == "" {
+			return FieldErrorf(CodeMissingField, field, "is required")
+		}
+		return FieldErrorf(CodeInvalidRequest, field, "must not be blank")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return FieldErrorf(CodeInvalidRequest, field, "is %d characters long, the limit is %d", n, max)
+	}
+	return nil
+}
