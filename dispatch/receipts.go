@@ -1,0 +1,102 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/detourhq/detour"
+)
+
+// Receipt applies a provider's status report to the attempt it is about.
+// A receipt for an attempt not recorded yet is kept and applied once the
+// attempt appears (see RetryOrphans).
+func (e *Engine) Receipt(ctx context.Context, r detour.Receipt) error {
+	switch r.Status {
+	case detour.AttemptSent, detour.AttemptDelivered, detour.AttemptRead, detour.AttemptFailed, detour.AttemptExpired:
+	default:
+		return detour.Errorf(detour.CodeInvalidRequest, "a receipt cannot report %q", r.Status)
+	}
+	if r.ProviderID == "" {
+		return detour.Errorf(detour.CodeInvalidRequest, "a receipt needs the provider's message id")
+	}
+	now := e.clock.Now()
+	matched, err := e.store.ApplyReceipt(ctx, r, func(m *detour.Message, a *detour.Attempt) error {
+		return e.applyReceipt(now)(m, a, r)
+	})
+	if err != nil {
+		return err
+	}
+	e.metrics.receipts.WithLabelValues(r.Channel, string(r.Status), boolLabel(matched)).Inc()
+	if matched && (r.Status == detour.AttemptFailed || r.Status == detour.AttemptExpired) {
+		e.Notify() // the message may have moved to its next step
+	}
+	return nil
+}
+
+// applyReceipt returns the function that changes a message for a receipt.
+// It also counts the status transition once the store has called it.
+func (e *Engine) applyReceipt(now time.Time) func(*detour.Message, *detour.Attempt, detour.Receipt) error {
+	return func(m *detour.Message, a *detour.Attempt, r detour.Receipt) error {
+		from := m.Status
+		at := r.At
+		if at.IsZero() || at.After(now) {
+			at = now
+		}
+		if r.Status == detour.AttemptFailed || r.Status == detour.AttemptExpired {
+			if a.Status == detour.AttemptSent || a.Status == detour.AttemptPending {
+				a.ErrorCode, a.ErrorDetail = r.Reason, r.Detail
+				if a.ErrorCode == "" {
+					a.ErrorCode = detour.ReasonUndeliverable
+					if r.Status == detour.AttemptExpired {
+						a.ErrorCode = detour.ReasonExpired
+					}
+				}
+			}
+		}
+		a.SetStatus(r.Status, at)
+		switch r.Status {
+		case detour.AttemptSent:
+			m.SetStatus(detour.StatusSent, now)
+		case detour.AttemptDelivered, detour.AttemptRead:
+			if m.Status.Delivered() && m.DeliveredBy() != a {
+				e.metrics.doubleDeliveries.Inc()
+			}
+			st := detour.StatusDelivered
+			if r.Status == detour.AttemptRead {
+				st = detour.StatusRead
+			}
+			if m.SetStatus(st, now) {
+				m.ErrorCode, m.ErrorDetail = "", ""
+			}
+			m.Timer = nil // cancels a pending fallback or expiry
+		case detour.AttemptFailed, detour.AttemptExpired:
+			e.onNegativeReceipt(m, a, now)
+		}
+		// Counted even if the batch later fails to commit; that is rare and
+		// only skews a counter.
+		e.metrics.transition(from, m)
+		return nil
+	}
+}
+
+// onNegativeReceipt moves on when the attempt the message was waiting for
+// turns out undelivered.
+func (e *Engine) onNegativeReceipt(m *detour.Message, a *detour.Attempt, now time.Time) {
+	t := m.Timer
+	if m.Status.Final() || t == nil || t.Owner != "" {
+		return // nothing waits, or a send is in flight and will decide
+	}
+	switch {
+	case t.Kind == detour.TimerFallback && a.Step == m.Step:
+		advance(m, now, a.ErrorCode, a.ErrorDetail)
+	case t.Kind == detour.TimerExpire && !awaitingReceipt(m):
+		m.Fail(detour.StatusFailed, a.ErrorCode, a.ErrorDetail, now)
+	}
+}
+
+func boolLabel(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

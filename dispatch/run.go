@@ -1,0 +1,129 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/detourhq/detour"
+)
+
+// job is one send to perform: the message as claimed, the attempt made for
+// it and the lease that allows recording its outcome.
+type job struct {
+	msg     *detour.Message
+	attempt *detour.Attempt
+	lease   int64
+	channel detour.Channel
+}
+
+// RunOnce claims up to limit due timers, acts on each inside the claim's
+// transaction, and starts the sends that result. It returns how many timers
+// it claimed. Sends run in the background; Stop waits for them. Tests drive
+// the engine with RunOnce and Wait instead of Start.
+func (e *Engine) RunOnce(ctx context.Context, limit int) (int, error) {
+	now := e.clock.Now()
+	var jobs []*job
+	var moves []move
+	msgs, err := e.store.Claim(ctx, detour.ClaimRequest{Owner: e.cfg.Owner, Now: now, Lease: e.cfg.Lease, Limit: limit},
+		func(m *detour.Message) error {
+			from := m.Status
+			j := e.onTimer(m, now)
+			moves = append(moves, move{from, m})
+			if j != nil {
+				jobs = append(jobs, j)
+			}
+			return nil
+		})
+	if err != nil {
+		return 0, err
+	}
+	for _, mv := range moves {
+		e.metrics.transition(mv.from, mv.m)
+	}
+	for _, j := range jobs {
+		e.metrics.dispatchDelay.Observe(now.Sub(j.msg.CreatedAt).Seconds())
+		e.inflight.Add(1)
+		e.sends.Add(1)
+		go e.send(j)
+	}
+	return len(msgs), nil
+}
+
+type move struct {
+	from detour.Status
+	m    *detour.Message
+}
+
+// Wait blocks until every send started so far has finished and recorded
+// its outcome.
+func (e *Engine) Wait() { e.sends.Wait() }
+
+// onTimer acts on a message whose timer came due and was leased to us. It
+// returns the send to perform, if any.
+func (e *Engine) onTimer(m *detour.Message, now time.Time) *job {
+	t := m.Timer
+	if m.Status.Final() {
+		m.Timer = nil
+		return nil
+	}
+	if !now.Before(m.ExpiresAt) {
+		expire(m, now)
+		return nil
+	}
+	switch t.Kind {
+	case detour.TimerExpire:
+		expire(m, now)
+		return nil
+	case detour.TimerFallback:
+		if t.Step != m.Step {
+			waitForReceipt(m) // stale: the step already moved on
+			return nil
+		}
+		if !advance(m, now, detour.ReasonTimeout, "no delivery receipt within fallback_after") {
+			return nil
+		}
+	case detour.TimerSend:
+		if m.StepStartedAt.IsZero() {
+			m.StepStartedAt = now
+		}
+	}
+	return e.prepareSend(m, now, t.Owner, t.Lease)
+}
+
+// prepareSend makes the attempt for the current step and keeps the lease,
+// or moves past steps that cannot be sent at all.
+func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lease int64) *job {
+	// An attempt still pending belonged to a sender that died mid-send:
+	// the provider may have taken it. Count it; it is the documented
+	// at-least-once window.
+	for _, a := range m.Attempts {
+		if a.Status == detour.AttemptPending {
+			a.ErrorCode, a.ErrorDetail = detour.ReasonLost, "the sender stopped before the outcome was recorded; the message may have been sent"
+			a.SetStatus(detour.AttemptUnknown, now)
+			e.metrics.unknownOutcomes.Inc()
+		}
+	}
+	for {
+		step := m.Steps[m.Step]
+		ch, ok := e.channels[step.Channel]
+		if ok && ch.Carries(m.Content.Kind()) {
+			a := &detour.Attempt{
+				ID: e.cfg.IDs.New("att_"), MessageID: m.ID, Step: m.Step, Channel: step.Channel, Route: step.Route,
+				Status: detour.AttemptPending, CreatedAt: now, UpdatedAt: now,
+			}
+			m.Attempts = append(m.Attempts, a)
+			m.SetStatus(detour.StatusSending, now)
+			m.Timer = &detour.Timer{Kind: detour.TimerSend, Step: m.Step, RunAt: now.Add(e.cfg.Lease), Owner: owner, Lease: lease}
+			return &job{msg: m, attempt: a, lease: lease, channel: ch}
+		}
+		// The channel was removed from the configuration since, or cannot
+		// carry this content: skip the step at once.
+		reason := detour.ReasonContentUnsupported
+		if !ok {
+			reason = detour.ReasonUnreachable
+		}
+		if !advance(m, now, reason, "channel "+step.Channel+" cannot send this message") {
+			return nil
+		}
+	}
+}
