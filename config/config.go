@@ -1,0 +1,266 @@
+// Package config reads Detour's configuration: defaults, then a YAML file,
+// then environment variables, then command-line flags, each overriding the
+// one before. Defaults live in Default and nowhere else.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/structs"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/sandbox"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Server   Server   `koanf:"server"`
+	Log      Log      `koanf:"log"`
+	Dispatch Dispatch `koanf:"dispatch"`
+	Messages Messages `koanf:"messages"`
+	Channels Channels `koanf:"channels"`
+}
+
+// Server is the HTTP server and the data directory.
+type Server struct {
+	Addr            string        `koanf:"addr"`
+	Data            string        `koanf:"data"`
+	MaxBodyBytes    int64         `koanf:"max_body_bytes"`
+	RateLimit       float64       `koanf:"rate_limit"` // requests per second per API key
+	RateBurst       int           `koanf:"rate_burst"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// Log is the logger.
+type Log struct {
+	Level  string `koanf:"level"`  // debug, info, warn, error
+	Format string `koanf:"format"` // json or text
+}
+
+// Dispatch tunes the dispatcher.
+type Dispatch struct {
+	Lease           time.Duration `koanf:"lease"`
+	Concurrency     int           `koanf:"concurrency"`
+	ClaimBatch      int           `koanf:"claim_batch"`
+	PollInterval    time.Duration `koanf:"poll_interval"`
+	SendTimeout     time.Duration `koanf:"send_timeout"`
+	MaxTriesPerStep int           `koanf:"max_tries_per_step"`
+	BackoffBase     time.Duration `koanf:"backoff_base"`
+	BackoffMax      time.Duration `koanf:"backoff_max"`
+}
+
+// Messages holds defaults and limits for messages.
+type Messages struct {
+	DefaultPolicy   []Step        `koanf:"default_policy"`
+	DefaultValidity time.Duration `koanf:"default_validity"`
+	MaxValidity     time.Duration `koanf:"max_validity"`
+	IdempotencyTTL  time.Duration `koanf:"idempotency_ttl"`
+}
+
+// Step is one step of the default policy.
+type Step struct {
+	Channel       string        `koanf:"channel"`
+	Route         string        `koanf:"route"`
+	FallbackAfter time.Duration `koanf:"fallback_after"`
+}
+
+// Channels configures the channels.
+type Channels struct {
+	Sandbox Sandbox `koanf:"sandbox"`
+}
+
+// Sandbox configures the development channel.
+type Sandbox struct {
+	Enabled bool                  `koanf:"enabled"`
+	Routes  []sandbox.RouteConfig `koanf:"routes"`
+}
+
+// Default returns the configuration used when nothing else is said: a
+// server on 127.0.0.1:8080 keeping its data in ./detour-data, sending
+// through the sandbox channel.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Addr:            "127.0.0.1:8080",
+			Data:            "./detour-data",
+			MaxBodyBytes:    64 << 10,
+			RateLimit:       1000,
+			RateBurst:       2000,
+			ShutdownTimeout: 30 * time.Second,
+		},
+		Log: Log{Level: "info", Format: "json"},
+		Dispatch: Dispatch{
+			Lease:           30 * time.Second,
+			Concurrency:     512,
+			ClaimBatch:      256,
+			PollInterval:    time.Second,
+			SendTimeout:     10 * time.Second,
+			MaxTriesPerStep: 5,
+			BackoffBase:     time.Second,
+			BackoffMax:      time.Minute,
+		},
+		Messages: Messages{
+			DefaultPolicy:   []Step{{Channel: sandbox.Name}},
+			DefaultValidity: 24 * time.Hour,
+			MaxValidity:     72 * time.Hour,
+			IdempotencyTTL:  24 * time.Hour,
+		},
+		Channels: Channels{Sandbox: Sandbox{
+			Enabled: true,
+			Routes:  []sandbox.RouteConfig{{Name: "default", ReceiptDelay: 20 * time.Millisecond}},
+		}},
+	}
+}
+
+// EnvPrefix starts every environment variable Detour reads. A double
+// underscore separates levels: DETOUR_DISPATCH__SEND_TIMEOUT=5s sets
+// dispatch.send_timeout. DETOUR_ADDR and DETOUR_DATA are short forms of
+// DETOUR_SERVER__ADDR and DETOUR_SERVER__DATA.
+const EnvPrefix = "DETOUR_"
+
+// Load builds the configuration from the defaults, the YAML file at path
+// (none if empty), the environment (environ in os.Environ form) and
+// overrides (koanf paths such as "server.addr", from flags), then validates
+// it.
+func Load(path string, environ []string, overrides map[string]any) (Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
+		return Config{}, fmt.Errorf("config: defaults: %w", err)
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return Config{}, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	envMap := map[string]any{}
+	for _, kv := range environ {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, EnvPrefix) {
+			continue
+		}
+		key := envKey(strings.TrimPrefix(name, EnvPrefix))
+		if key != "" {
+			envMap[key] = value
+		}
+	}
+	if err := k.Load(confmap.Provider(envMap, "."), nil); err != nil {
+		return Config{}, fmt.Errorf("config: environment: %w", err)
+	}
+	if len(overrides) > 0 {
+		if err := k.Load(confmap.Provider(overrides, "."), nil); err != nil {
+			return Config{}, fmt.Errorf("config: flags: %w", err)
+		}
+	}
+	var c Config
+	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// envKey maps an environment name without the prefix to a koanf path.
+func envKey(name string) string {
+	switch name {
+	case "ADDR":
+		return "server.addr"
+	case "DATA":
+		return "server.data"
+	case "CONFIG", "URL", "API_KEY", "TEST_POSTGRES":
+		return "" // read by the CLI and the tests, not configuration
+	}
+	if !strings.Contains(name, "__") {
+		return ""
+	}
+	return strings.ToLower(strings.ReplaceAll(name, "__", "."))
+}
+
+// Validate checks every field and names the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		bad("server.addr", "%q is not host:port", c.Server.Addr)
+	}
+	if c.Server.Data == "" {
+		bad("server.data", "is required")
+	}
+	if c.Server.MaxBodyBytes < 1024 || c.Server.MaxBodyBytes > 16<<20 {
+		bad("server.max_body_bytes", "must be between 1 KiB and 16 MiB")
+	}
+	if c.Server.RateLimit <= 0 {
+		bad("server.rate_limit", "must be positive")
+	}
+	if c.Server.RateBurst < 1 {
+		bad("server.rate_burst", "must be at least 1")
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		bad("server.shutdown_timeout", "must be positive")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error")
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		bad("log.format", "must be json or text")
+	}
+	d := c.Dispatch
+	if d.Lease < time.Second {
+		bad("dispatch.lease", "must be at least 1s")
+	}
+	if d.SendTimeout <= 0 || d.SendTimeout >= d.Lease {
+		bad("dispatch.send_timeout", "must be positive and shorter than dispatch.lease")
+	}
+	if d.Concurrency < 1 || d.Concurrency > 100000 {
+		bad("dispatch.concurrency", "must be between 1 and 100000")
+	}
+	if d.ClaimBatch < 1 || d.ClaimBatch > 10000 {
+		bad("dispatch.claim_batch", "must be between 1 and 10000")
+	}
+	if d.PollInterval < time.Millisecond {
+		bad("dispatch.poll_interval", "must be at least 1ms")
+	}
+	if d.MaxTriesPerStep < 1 {
+		bad("dispatch.max_tries_per_step", "must be at least 1")
+	}
+	if d.BackoffBase <= 0 || d.BackoffMax < d.BackoffBase {
+		bad("dispatch.backoff_base", "must be positive and at most dispatch.backoff_max")
+	}
+	m := c.Messages
+	if len(m.DefaultPolicy) == 0 {
+		bad("messages.default_policy", "needs at least one step")
+	}
+	if m.MaxValidity < time.Second {
+		bad("messages.max_validity", "must be at least 1s")
+	}
+	if m.DefaultValidity < time.Second || m.DefaultValidity > m.MaxValidity {
+		bad("messages.default_validity", "must be between 1s and messages.max_validity")
+	}
+	if m.IdempotencyTTL < 24*time.Hour {
+		bad("messages.idempotency_ttl", "must be at least 24h")
+	}
+	return errors.Join(errs...)
+}
+
+// Policy returns the default policy as core steps.
+func (m Messages) Policy() []detour.Step {
+	out := make([]detour.Step, len(m.DefaultPolicy))
+	for i, s := range m.DefaultPolicy {
+		out[i] = detour.Step{Channel: s.Channel, Route: s.Route, FallbackAfter: detour.Duration(s.FallbackAfter)}
+	}
+	return out
+}
