@@ -103,7 +103,7 @@ type APIKey struct {
 	ID         string
 	TenantID   string
 	TenantName string
-	Hash       []byte // SHA-256 of the secret part
+	Hash       []byte  // SHA-256 of the secret part
 	RateLimit  float64 // requests per second; 0 means the configured default
 	CreatedAt  time.Time
 	RevokedAt  time.Time
