@@ -1,0 +1,114 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/detourhq/detour"
+)
+
+// Limits of the listing endpoint.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 500
+)
+
+// operations is the API: every route, with what it does and its
+// description. New registers exactly these, and the OpenAPI document is
+// built from exactly these.
+func operations() []*operation {
+	idParam := param{name: "id", in: "path", required: true, description: "The message id.",
+		schema: withDesc(idSchema("msg_"), "")}
+	messageResponse := func(status int, desc string, headers map[string]string) response {
+		return response{status: status, description: desc, contentType: ctJSON, schema: ref("Message"), headers: headers}
+	}
+	return []*operation{
+		{
+			method: http.MethodPost, path: "/v1/messages", id: "sendMessage", tag: "messages", auth: true,
+			summary: "Send a message",
+			description: "Accepts a message for delivery and answers once it is durably stored, with its first dispatch. " +
+				"Checks of meaning (E.164 recipient, content, channels, validity) answer 422 or 400 naming the field. " +
+				"With an Idempotency-Key, repeating the same request returns the first message (Idempotent-Replayed: true); " +
+				"reusing the key with another body is 409 idempotency_conflict.",
+			body: "SendRequest",
+			headers: []param{{name: "Idempotency-Key", in: "header", description: "1 to 255 printable ASCII characters " +
+				"that make retries of this request safe. Kept 24 hours.",
+				schema: map[string]any{"type": "string", "minLength": 1, "maxLength": 255, "pattern": `^[\x20-\x7E]+$`}}},
+			success: messageResponse(http.StatusAccepted, "The message is stored and will be dispatched.", map[string]string{
+				"Location":            "The path of the new message.",
+				"Idempotent-Replayed": "\"true\" when this answer replays an earlier request with the same Idempotency-Key.",
+			}),
+			problems: []detour.Code{detour.CodeInvalidRequest, detour.CodeMissingField, detour.CodeInvalidRecipient,
+				detour.CodeEmptyContent, detour.CodeUnknownChannel, detour.CodeUnknownRoute,
+				detour.CodeContentNotSupported, detour.CodeIdempotencyConflict},
+			handle: (*Server).sendMessage,
+		},
+		{
+			method: http.MethodGet, path: "/v1/messages", id: "listMessages", tag: "messages", auth: true,
+			summary:     "List messages",
+			description: "Lists the caller's messages, newest first, without their attempts. Follow next_cursor for older pages.",
+			params: []param{
+				{name: "status", in: "query", description: "Only messages in this status.", schema: statusSchema()},
+				{name: "to", in: "query", description: "Only messages to this E.164 number.", schema: map[string]any{"type": "string"}},
+				{name: "client_ref", in: "query", description: "Only messages with this client_ref.", schema: map[string]any{"type": "string"}},
+				{name: "created_after", in: "query", description: "Only messages created at or after this RFC 3339 time.", schema: dateTime("")},
+				{name: "created_before", in: "query", description: "Only messages created before this RFC 3339 time.", schema: dateTime("")},
+				{name: "limit", in: "query", description: "Messages per page.", schema: map[string]any{
+					"type": "integer", "minimum": 1, "maximum": MaxListLimit, "default": DefaultListLimit}},
+				{name: "cursor", in: "query", description: "The next_cursor of the previous page (opaque).", schema: map[string]any{"type": "string"}},
+			},
+			success:  response{status: http.StatusOK, description: "One page of messages.", contentType: ctJSON, schema: ref("MessageList")},
+			problems: []detour.Code{detour.CodeInvalidRequest, detour.CodeInvalidCursor},
+			handle:   (*Server).listMessages,
+		},
+		{
+			method: http.MethodGet, path: "/v1/messages/{id}", id: "getMessage", tag: "messages", auth: true,
+			summary:     "Get a message",
+			description: "Returns one of the caller's messages with its attempt trail. Messages of other tenants are not found.",
+			params:      []param{idParam},
+			success:     messageResponse(http.StatusOK, "The message with its attempts.", nil),
+			problems:    []detour.Code{detour.CodeNotFound},
+			handle:      (*Server).getMessage,
+		},
+		{
+			method: http.MethodPost, path: "/v1/messages/{id}/cancel", id: "cancelMessage", tag: "messages", auth: true,
+			summary: "Cancel a message",
+			description: "Stops a message that has not reached a final status: pending retries and fallbacks are dropped and " +
+				"the message becomes canceled. A message already final is 409 not_cancelable. Takes no body.",
+			params:   []param{idParam},
+			success:  messageResponse(http.StatusOK, "The canceled message with its attempts.", nil),
+			problems: []detour.Code{detour.CodeNotFound, detour.CodeNotCancelable},
+			handle:   (*Server).cancelMessage,
+		},
+		{
+			method: http.MethodGet, path: "/v1/openapi.json", id: "getOpenAPI", tag: "meta",
+			summary:     "This OpenAPI document",
+			description: "The OpenAPI 3.1 description of the API. Needs no API key.",
+			success: response{status: http.StatusOK, description: "The document.", contentType: ctJSON,
+				schema: map[string]any{"type": "object"}},
+			handle: (*Server).serveOpenAPI,
+		},
+		{
+			method: http.MethodGet, path: "/healthz", id: "getHealth", tag: "meta",
+			summary:     "Liveness",
+			description: "Answers 200 while the process serves HTTP.",
+			success:     response{status: http.StatusOK, description: "The process is alive.", contentType: ctJSON, schema: ref("Health")},
+			handle:      (*Server).healthz,
+		},
+		{
+			method: http.MethodGet, path: "/readyz", id: "getReadiness", tag: "meta",
+			summary:     "Readiness",
+			description: "Answers 200 when the node can take traffic (its store is reachable with its schema applied), else 503 unavailable.",
+			success:     response{status: http.StatusOK, description: "The node is ready.", contentType: ctJSON, schema: ref("Health")},
+			problems:    []detour.Code{detour.CodeUnavailable},
+			handle:      (*Server).readyz,
+		},
+		{
+			method: http.MethodGet, path: "/metrics", id: "getMetrics", tag: "meta",
+			summary:     "Prometheus metrics",
+			description: "Metrics in the Prometheus text exposition format.",
+			success: response{status: http.StatusOK, description: "The metrics.", contentType: "text/plain",
+				schema: map[string]any{"type": "string"}},
+			handle: (*Server).serveMetrics,
+		},
+	}
+}

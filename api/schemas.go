@@ -1,0 +1,238 @@
+package api
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/detourhq/detour"
+)
+
+// The JSON Schemas (2020-12) of the API's bodies, by component name. They
+// describe the wire types of types.go and detour.SendRequest field by
+// field; objects forbid other properties, so a field added to a wire type
+// without its schema fails the schema tests.
+func componentSchemas() map[string]any {
+	durationPattern := `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	duration := func(desc string) map[string]any {
+		return map[string]any{"type": "string", "pattern": durationPattern, "description": desc, "examples": []string{"10s", "1m30s"}}
+	}
+	return map[string]any{
+		"SendRequest": object("A message to send.", []string{"to", "content"}, map[string]any{
+			"to":      withDesc(str(""), "The recipient in E.164 form: \"+\", the country code and the number, e.g. +447400123456."),
+			"content": ref("Content"),
+			"channels": withDesc(array(ref("Step")), "The channel policy: steps tried in order. "+
+				"Without it the server's default policy applies."),
+			"validity":     duration("How long the message may still be delivered (default 24h). After it the message expires unless delivered."),
+			"priority":     priorityEnum(),
+			"client_ref":   withDesc(str(""), "The caller's reference, returned with the message and usable as a filter."),
+			"callback_url": withDesc(str(""), "An absolute http(s) URL that receives status events."),
+			"metadata":     metadataSchema(),
+		}),
+		"Content": withDesc(map[string]any{
+			"type":                 "object",
+			"additionalProperties": false,
+			"minProperties":        1,
+			"maxProperties":        1,
+			"properties": map[string]any{
+				"text":        withDesc(str(""), "Plain text, at most 4096 characters."),
+				"template":    ref("Template"),
+				"media":       ref("Media"),
+				"interactive": ref("Interactive"),
+			},
+		}, "What a message carries: exactly one of text, template, media or interactive."),
+		"Template": object("A pre-approved template with its body parameters.", []string{"name", "language"}, map[string]any{
+			"name":     withDesc(str(""), "The template name: lowercase letters, digits and underscores."),
+			"language": withDesc(str(""), "The template language, such as en or en_US."),
+			"params":   withDesc(array(str("")), "Body parameters, in order."),
+		}),
+		"Media": object("An image, video, audio clip or document, by URL or by a channel's media id.", []string{"type"}, map[string]any{
+			"type":     strEnum("The kind of media.", detour.MediaTypes...),
+			"url":      withDesc(str(""), "An absolute http(s) URL of the media (or give id)."),
+			"id":       withDesc(str(""), "A channel's media id (or give url)."),
+			"caption":  withDesc(str(""), "A caption; not for audio."),
+			"filename": withDesc(str(""), "The file name shown for a document."),
+		}),
+		"Interactive": object("A message with reply buttons or a list.", []string{"type", "body"}, map[string]any{
+			"type":    strEnum("button or list.", "button", "list"),
+			"header":  withDesc(str(""), "Header text."),
+			"body":    withDesc(str(""), "Body text."),
+			"footer":  withDesc(str(""), "Footer text."),
+			"buttons": withDesc(array(ref("Button")), "1 to 3 reply buttons, for type button."),
+			"list":    ref("List"),
+		}),
+		"Button": object("A reply button.", []string{"id", "title"}, map[string]any{
+			"id":    withDesc(str(""), "The id reported when the button is pressed."),
+			"title": withDesc(str(""), "The button's label."),
+		}),
+		"List": object("The menu of a list message.", []string{"button", "sections"}, map[string]any{
+			"button":   withDesc(str(""), "The label of the button that opens the list."),
+			"sections": withDesc(array(ref("ListSection")), "Titled groups of rows."),
+		}),
+		"ListSection": object("A titled group of rows.", []string{"rows"}, map[string]any{
+			"title": withDesc(str(""), "The section title (required when there are several)."),
+			"rows":  withDesc(array(ref("ListRow")), "The choices."),
+		}),
+		"ListRow": object("One choice of a list.", []string{"id", "title"}, map[string]any{
+			"id":          withDesc(str(""), "The id reported when the row is chosen."),
+			"title":       withDesc(str(""), "The row's title."),
+			"description": withDesc(str(""), "A line under the title."),
+		}),
+		"Step": object("One step of a channel policy.", []string{"channel"}, map[string]any{
+			"channel":        withDesc(str(""), "The channel to try, such as sms, whatsapp or sandbox."),
+			"route":          withDesc(str(""), "A route of the channel; the channel chooses when absent."),
+			"fallback_after": duration("Move to the next step when no delivery receipt came this long after the step began."),
+		}),
+		"Message": object("A message and what happened to it.",
+			[]string{"id", "status", "to", "content", "channels", "priority", "step", "created_at", "updated_at", "expires_at"},
+			map[string]any{
+				"id":           idSchema("msg_"),
+				"status":       statusSchema(),
+				"to":           withDesc(str(""), "The recipient in E.164 form."),
+				"content":      ref("Content"),
+				"channels":     withDesc(array(ref("Step")), "The channel policy the message follows."),
+				"priority":     priorityEnum(),
+				"client_ref":   withDesc(str(""), "The caller's reference; absent when none was given."),
+				"callback_url": withDesc(str(""), "The URL receiving status events; absent when none was given."),
+				"metadata":     metadataSchema(),
+				"step":         map[string]any{"type": "integer", "minimum": 0, "description": "The index in channels of the step being tried, or of the last one tried."},
+				"channel": withDesc(str(""), "The channel that delivered the message or, before delivery, the channel of its latest attempt. "+
+					"Absent before the first attempt, and in listings when attempts are not loaded."),
+				"error": withDesc(ref("ErrorInfo"), "Why the message failed, expired or was canceled; only with those statuses. "+
+					"Codes: "+reasonList()+"."),
+				"created_at": dateTime("When the message was accepted (UTC, RFC 3339 with fractional seconds)."),
+				"updated_at": dateTime("When the message last changed."),
+				"expires_at": dateTime("The end of the message's validity."),
+				"attempts":   withDesc(array(ref("Attempt")), "The attempt trail, oldest first. Present on single-message responses, absent in listings."),
+			}),
+		"Attempt": object("One hand-over of a message to one channel and route.",
+			[]string{"id", "step", "channel", "status", "created_at", "updated_at", "history"},
+			map[string]any{
+				"id":                  idSchema("att_"),
+				"step":                map[string]any{"type": "integer", "minimum": 0, "description": "The index of the policy step the attempt belongs to."},
+				"channel":             withDesc(str(""), "The channel used."),
+				"route":               withDesc(str(""), "The route used, when the channel has routes."),
+				"provider_message_id": withDesc(str(""), "The provider's id for the message, once it accepted it."),
+				"status":              attemptStatusSchema(),
+				"segments":            map[string]any{"type": "integer", "minimum": 1, "description": "Parts the channel split the message into, when it reports it."},
+				"error":               withDesc(ref("ErrorInfo"), "Why the attempt failed, if it did. Codes: "+reasonList()+"."),
+				"created_at":          dateTime("When the attempt was handed to the channel."),
+				"updated_at":          dateTime("When the attempt last changed."),
+				"history":             withDesc(array(ref("StatusChange")), "The statuses the attempt went through, oldest first."),
+			}),
+		"StatusChange": object("One entry of an attempt's history.", []string{"status", "at"}, map[string]any{
+			"status": attemptStatusSchema(),
+			"at":     dateTime("When the status was entered."),
+		}),
+		"ErrorInfo": object("A failure reason.", []string{"code"}, map[string]any{
+			"code":   withDesc(str(""), "A stable reason code."),
+			"detail": withDesc(str(""), "A human-readable explanation."),
+		}),
+		"MessageList": object("One page of messages, newest first.", []string{"data", "next_cursor"}, map[string]any{
+			"data": withDesc(array(ref("Message")), "The messages of the page, without attempts."),
+			"next_cursor": map[string]any{"type": []string{"string", "null"},
+				"description": "Pass as cursor to get the next page; null on the last page."},
+		}),
+		"Problem": object("An error (RFC 9457 problem details), served as application/problem+json.",
+			[]string{"type", "title", "status", "code"}, map[string]any{
+				"type":   map[string]any{"type": "string", "pattern": "^" + ProblemTypePrefix + "[a-z_]+$", "description": "\"" + ProblemTypePrefix + "\" and the code."},
+				"title":  withDesc(str(""), "A short summary of the kind of problem, the same for every occurrence of a code."),
+				"status": map[string]any{"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status code."},
+				"detail": withDesc(str(""), "What went wrong this time. Internal errors show only a generic text."),
+				"code":   strEnum("The stable error code clients branch on.", problemCodes()...),
+				"field":  withDesc(str(""), "The request field at fault, in JSON path form (\"content.text\", \"channels[0].route\"), or the query parameter or header."),
+			}),
+		"Health": object("A health answer.", []string{"status"}, map[string]any{
+			"status": strEnum("Always ok.", "ok"),
+		}),
+	}
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func str(desc string) map[string]any { return withDesc(map[string]any{"type": "string"}, desc) }
+
+func strEnum(desc string, values ...string) map[string]any {
+	return withDesc(map[string]any{"type": "string", "enum": values}, desc)
+}
+
+func array(items map[string]any) map[string]any {
+	return map[string]any{"type": "array", "items": items}
+}
+
+func dateTime(desc string) map[string]any {
+	return withDesc(map[string]any{"type": "string", "format": "date-time"}, desc)
+}
+
+func idSchema(prefix string) map[string]any {
+	return map[string]any{"type": "string", "pattern": "^" + prefix + "[0-9A-HJKMNP-TV-Z]{26}$",
+		"description": "An id: \"" + prefix + "\" and 26 Crockford base32 characters, sorted by creation time."}
+}
+
+// withDesc sets a description on s (a $ref may carry one in 2020-12).
+func withDesc(s map[string]any, desc string) map[string]any {
+	if desc != "" {
+		s["description"] = desc
+	}
+	return s
+}
+
+// object is a closed object schema.
+func object(desc string, required []string, props map[string]any) map[string]any {
+	s := map[string]any{"type": "object", "additionalProperties": false, "properties": props, "description": desc}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+func priorityEnum() map[string]any {
+	ps := make([]string, len(detour.Priorities))
+	for i, p := range detour.Priorities {
+		ps[i] = string(p)
+	}
+	return strEnum("How urgent the message is: due work is taken most urgent first (default normal).", ps...)
+}
+
+func statusSchema() map[string]any {
+	ss := make([]string, len(detour.Statuses))
+	for i, st := range detour.Statuses {
+		ss[i] = string(st)
+	}
+	return strEnum("The message status. It only moves forward: queued, sending, sent, then delivered and read, "+
+		"or a final failed, expired or canceled (a late delivery receipt still turns those into delivered).", ss...)
+}
+
+func attemptStatusSchema() map[string]any {
+	return strEnum("The attempt status.", "pending", "sent", "unknown", "failed", "expired", "delivered", "read")
+}
+
+func metadataSchema() map[string]any {
+	return withDesc(map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+		"The caller's key-value data, returned as given.")
+}
+
+// reasonList lists the failure reason codes for descriptions.
+func reasonList() string {
+	rs := []detour.Code{detour.ReasonThrottled, detour.ReasonUnreachable, detour.ReasonTimeout, detour.ReasonProviderError,
+		detour.ReasonRejected, detour.ReasonInvalidRecipient, detour.ReasonOutsideWindow, detour.ReasonContentUnsupported,
+		detour.ReasonUndeliverable, detour.ReasonExpired, detour.ReasonLost, detour.ReasonNoSteps, detour.ReasonCanceled}
+	return codeList(rs)
+}
+
+// problemCodes lists every problem code, sorted.
+func problemCodes() []string {
+	out := make([]string, 0, len(problemTypes))
+	for c := range problemTypes {
+		out = append(out, string(c))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func codeList(cs []detour.Code) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = "`" + string(c) + "`"
+	}
+	return strings.Join(parts, ", ")
+}
