@@ -12,7 +12,11 @@ import (
 
 // listMessages serves GET /v1/messages.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, key *detour.APIKey) error {
-	f, err := parseListQuery(r.URL.Query())
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return detour.Errorf(detour.CodeInvalidRequest, "the query string is malformed")
+	}
+	f, err := parseListQuery(q)
 	if err != nil {
 		return err
 	}
