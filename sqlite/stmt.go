@@ -1,0 +1,113 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// querier runs queries on one connection or transaction. Loading a message
+// works the same on the writer (inside its batch, seeing its own writes)
+// and on a reader transaction.
+type querier interface {
+	query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	queryRow(ctx context.Context, q string, args ...any) *sql.Row
+	exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+// stmtCache prepares each query once on a connection pool. database/sql
+// re-prepares a cached statement on each pool connection as needed.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.m[q]; s != nil {
+		return s, nil
+	}
+	s, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[q] = s
+	return s, nil
+}
+
+func (c *stmtCache) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (c *stmtCache) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	s, err := c.stmt(ctx, q)
+	if err != nil {
+		// Let the error surface from Scan, as database/sql does.
+		return c.db.QueryRowContext(ctx, q, args...)
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+func (c *stmtCache) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	s, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.m {
+		s.Close()
+	}
+	c.m = nil
+}
+
+// readTx is a read transaction on a reader connection: every query in it
+// sees the same snapshot.
+type readTx struct {
+	tx    *sql.Tx
+	cache *stmtCache
+}
+
+// readTx begins a deferred (read) transaction. Call done when finished.
+func (db *DB) readTx(ctx context.Context) (*readTx, error) {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &readTx{tx: tx, cache: &db.reads}, nil
+}
+
+func (r *readTx) done() { r.tx.Rollback() }
+
+func (r *readTx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s, err := r.cache.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return r.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+}
+
+func (r *readTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	s, err := r.cache.stmt(ctx, q)
+	if err != nil {
+		return r.tx.QueryRowContext(ctx, q, args...)
+	}
+	return r.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+}
+
+func (r *readTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return r.tx.ExecContext(ctx, q, args...)
+}
