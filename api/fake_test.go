@@ -205,7 +205,7 @@ func (k *fakeKeys) count() int {
 // env is a Server over fakes, with a manual clock, a key per tenant and a
 // log buffer.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	clock   *clocktest.Clock
 	svc     *fakeService
 	keys    *fakeKeys
@@ -221,7 +221,7 @@ type env struct {
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, mod func(*Config)) *env {
+func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: clocktest.New(t0), keys: &fakeKeys{}, reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
 	e.svc = newFakeService(e.clock)

@@ -118,6 +118,18 @@ func TestSendMessageContentTypes(t *testing.T) {
 	}
 }
 
+func TestAnswersAreJSONWhateverTheAccept(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, accept := range []string{"", "*/*", "application/json", "text/html"} {
+		h := map[string]string{"Accept": accept}
+		w := e.do(request{method: "POST", path: "/v1/messages", key: e.keyA, body: validBody, header: h})
+		if w.Code != 202 || w.Header().Get("Content-Type") != "application/json" || !json.Valid(w.Body.Bytes()) {
+			t.Errorf("Accept %q: %d %s", accept, w.Code, w.Header().Get("Content-Type"))
+		}
+		problemOf(t, e.do(request{method: "POST", path: "/v1/messages", key: e.keyA, body: "{", header: h}), 400, detour.CodeMalformedJSON)
+	}
+}
+
 func TestIdempotency(t *testing.T) {
 	e := newEnv(t, nil)
 	post := func(key, body, idem string) *httptestRecorder {

@@ -94,9 +94,10 @@ func describe(op *operation) map[string]any {
 		}
 		switch status {
 		case http.StatusUnauthorized:
-			r["headers"] = map[string]any{"WWW-Authenticate": header("Bearer")}
+			r["headers"] = map[string]any{"WWW-Authenticate": header(`The scheme to use: Bearer realm="detour".`)}
 		case http.StatusTooManyRequests:
-			r["headers"] = map[string]any{"Retry-After": header("Whole seconds to wait before retrying, at least 1.")}
+			r["headers"] = map[string]any{"Retry-After": map[string]any{"description": "Whole seconds to wait before retrying.",
+				"schema": map[string]any{"type": "integer", "minimum": 1}}}
 		}
 		responses[strconv.Itoa(status)] = r
 	}

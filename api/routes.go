@@ -31,7 +31,7 @@ func operations() []*operation {
 				"reusing the key with another body is 409 idempotency_conflict.",
 			body: "SendRequest",
 			headers: []param{{name: "Idempotency-Key", in: "header", description: "1 to 255 printable ASCII characters " +
-				"that make retries of this request safe. Kept 24 hours.",
+				"that make retries of this request safe. Keys are kept for the server's idempotency TTL (24 hours by default).",
 				schema: map[string]any{"type": "string", "minLength": 1, "maxLength": 255, "pattern": `^[\x20-\x7E]+$`}}},
 			success: messageResponse(http.StatusAccepted, "The message is stored and will be dispatched.", map[string]string{
 				"Location":            "The path of the new message.",
