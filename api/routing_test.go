@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -119,4 +120,31 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// TestConcurrentRequests gives the race detector the shared parts: the key
+// cache, the rate limiter, the metrics and the pooled buffers.
+func TestConcurrentRequests(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.KeyCacheTTL = time.Nanosecond })
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 50; i++ {
+				key := e.keyA
+				if i%2 == 1 {
+					key = e.keyB
+				}
+				if w := e.do(request{method: "POST", path: "/v1/messages", key: key, body: validBody}); w.Code != 202 {
+					t.Errorf("%d %s", w.Code, w.Body)
+					return
+				}
+				e.do(request{method: "GET", path: "/v1/messages?limit=5", key: key})
+				e.clock.Advance(time.Millisecond)
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
 }
