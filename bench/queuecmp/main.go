@@ -34,6 +34,7 @@ type variant struct {
 var allVariants = []variant{
 	{"river", openRiverPlain},
 	{"river+groupcommit", openRiverBatched},
+	{"river+groupcommit+completetx", openRiverBatchedCompleteTx},
 	{"ours", openOurs},
 }
 
@@ -53,7 +54,7 @@ func main() {
 	flag.DurationVar(&cfg.RiverCooldown, "river-cooldown", 5*time.Millisecond, "River FetchCooldown (default in River: 100ms)")
 	flag.DurationVar(&cfg.RiverPoll, "river-poll", 20*time.Millisecond, "River FetchPollInterval (default in River: 1s)")
 	flag.IntVar(&cfg.BatchMax, "batch", 512, "most writes in one group-committed transaction (river+groupcommit)")
-	flag.StringVar(&which, "which", "both", "river (both River variants), river-plain, river-batched, ours, or both")
+	flag.StringVar(&which, "which", "both", "river (every River variant), river-plain, river-batched, ours, both, or one system's name")
 	flag.StringVar(&dir, "dir", "", "directory for the databases (default: a new temporary directory)")
 	flag.IntVar(&runs, "runs", 3, "runs of each system, interleaved")
 	flag.BoolVar(&keep, "keep", false, "keep the databases after each run")
@@ -81,14 +82,21 @@ func main() {
 
 func selectVariants(which string) ([]variant, error) {
 	names := map[string][]string{
-		"river":         {"river", "river+groupcommit"},
+		"river":         {"river", "river+groupcommit", "river+groupcommit+completetx"},
 		"river-plain":   {"river"},
-		"river-batched": {"river+groupcommit"},
+		"river-batched": {"river+groupcommit", "river+groupcommit+completetx"},
 		"ours":          {"ours"},
-		"both":          {"river", "river+groupcommit", "ours"},
+		"both":          {"river", "river+groupcommit", "river+groupcommit+completetx", "ours"},
 	}[which]
 	if names == nil {
-		return nil, fmt.Errorf("-which %q: want river, river-plain, river-batched, ours or both", which)
+		for _, v := range allVariants {
+			if v.name == which {
+				names = []string{which}
+			}
+		}
+	}
+	if names == nil {
+		return nil, fmt.Errorf("-which %q: want river, river-plain, river-batched, ours, both or one system's name", which)
 	}
 	var out []variant
 	for _, v := range allVariants {
@@ -120,23 +128,14 @@ func mainErr(cfg config, which, dir string, runs int, keep bool, w io.Writer) er
 		cfg.N, cfg.Warmup, cfg.Producers, cfg.Workers, cfg.SendLatency, cfg.RiverConns, cfg.RiverCooldown, cfg.RiverPoll, cfg.BatchMax, dir)
 
 	byName := map[string][]result{}
-	pending := map[string]error{}
 	for i := range runs {
 		for _, v := range vs {
-			if pending[v.name] != nil {
-				continue
-			}
 			r, err := runOne(ctx, v, filepath.Join(dir, fmt.Sprintf("%s-%d", strings.ReplaceAll(v.name, "+", "-"), i+1)), cfg, keep)
-			if errors.Is(err, errOursPending) {
-				pending[v.name] = err
-				fmt.Fprintf(w, "run %d %-18s %v\n", i+1, v.name, err)
-				continue
-			}
 			if err != nil {
 				return fmt.Errorf("run %d %s: %w", i+1, v.name, err)
 			}
 			byName[v.name] = append(byName[v.name], r)
-			fmt.Fprintf(w, "run %d %-18s accepted %7.0f/s p50 %-9s p99 %-9s completed %7.0f/s p50 %-9s p99 %s\n",
+			fmt.Fprintf(w, "run %d %-28s accepted %7.0f/s p50 %-9s p99 %-9s completed %7.0f/s p50 %-9s p99 %s\n",
 				i+1, v.name, r.Accepted, round(r.AcceptP50), round(r.AcceptP99), r.Completed, round(r.CompleteP50), round(r.CompleteP99))
 		}
 	}
@@ -146,10 +145,6 @@ func mainErr(cfg config, which, dir string, runs int, keep bool, w io.Writer) er
 	fmt.Fprintln(tw, "| system\t accepted/s\t accept p50\t accept p99\t completed/s\t accept→complete p50\t accept→complete p99\t")
 	fmt.Fprintln(tw, "|---\t---:\t---:\t---:\t---:\t---:\t---:\t")
 	for _, v := range vs {
-		if err := pending[v.name]; err != nil {
-			fmt.Fprintf(tw, "| %s\t pending\t \t \t \t \t \t\n", v.name)
-			continue
-		}
 		m := median(byName[v.name])
 		fmt.Fprintf(tw, "| %s\t %.0f\t %s\t %s\t %.0f\t %s\t %s\t\n", v.name, m.Accepted, round(m.AcceptP50), round(m.AcceptP99),
 			m.Completed, round(m.CompleteP50), round(m.CompleteP99))

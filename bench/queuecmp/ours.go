@@ -1,5 +1,3 @@
-//go:build ours
-
 package main
 
 import (
@@ -13,14 +11,12 @@ import (
 	"github.com/detourhq/detour/sqlite"
 )
 
-// errOursPending is never returned once the sqlite package has landed.
-var errOursPending = errors.New("unused")
-
-// ours drives the purpose-built queue: the message and its timer live in
-// one row pair of the message store, CreateMessage writes both in one
-// group-committed transaction, Claim leases due timers in batches and
-// records the attempt in the same transaction, and UpdateMessage records
-// the outcome and clears the timer. Like dispatch.Engine, the claim loop
+// ours drives the purpose-built queue in package sqlite: a message's one
+// pending timer is a row of the timers table beside its messages row;
+// CreateMessage writes both in one group-committed transaction, Claim
+// leases due timers in batches and saves the attempt the callback adds in
+// the same transaction, and UpdateMessage records the outcome and deletes
+// the timer. Like dispatch.Engine, the claim loop
 // is woken in process after each accept and whenever a send slot frees.
 type ours struct {
 	cfg  config

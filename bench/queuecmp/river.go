@@ -191,7 +191,6 @@ type riverPlain struct {
 	client *river.Client[*sql.Tx]
 	errs   failHandler
 	cancel func()
-	events chan struct{}
 }
 
 func openRiverPlain(ctx context.Context, dir string, cfg config) (system, error) {
@@ -224,14 +223,19 @@ func (s *riverPlain) Accept(ctx context.Context, m *detour.Message) error {
 
 func (s *riverPlain) Start(ctx context.Context, done func(id string), fail func(error)) error {
 	s.errs.fail = fail
-	events, cancel := s.client.SubscribeConfig(&river.SubscribeConfig{
+	s.cancel = subscribeCompleted(s.client, done)
+	return s.client.Start(ctx)
+}
+
+// subscribeCompleted calls done with the message id of every job River
+// reports completed, that is once its completion has committed. The
+// returned func ends the subscription.
+func subscribeCompleted(client *river.Client[*sql.Tx], done func(id string)) func() {
+	events, cancel := client.SubscribeConfig(&river.SubscribeConfig{
 		ChanSize: 1 << 20, // never drop a completion event
 		Kinds:    []river.EventKind{river.EventKindJobCompleted},
 	})
-	s.cancel = cancel
-	s.events = make(chan struct{})
 	go func() {
-		defer close(s.events)
 		for ev := range events {
 			var a dispatchArgs
 			if err := json.Unmarshal(ev.Job.EncodedArgs, &a); err == nil {
@@ -239,7 +243,7 @@ func (s *riverPlain) Start(ctx context.Context, done func(id string), fail func(
 			}
 		}
 	}()
-	return s.client.Start(ctx)
+	return cancel
 }
 
 func (s *riverPlain) Verify(ctx context.Context, ids []string) error {
@@ -282,25 +286,39 @@ func (w *plainWorker) Work(ctx context.Context, job *river.Job[dispatchArgs]) er
 
 // riverBatched gives River the same group commit as our store: every
 // application write (an accept: message row + job; an outcome: message
-// update + JobCompleteTx) goes to one writer goroutine that commits all
-// the writes waiting for it in one transaction, inserting the batch's jobs
-// with one InsertManyTx. A message counts as done when the transaction
-// holding its update and its job's completion has committed.
+// update) goes to one writer goroutine that commits all the writes waiting
+// for it in one transaction, inserting the batch's jobs with one
+// InsertManyTx.
+//
+// With completeTx the outcome's transaction also completes the
+// job (JobCompleteTx), and a message counts as done once it commits.
+// Without it River's completer completes the job, as in riverPlain, and a
+// message counts as done when River reports the job completed.
 type riverBatched struct {
-	cfg    config
-	db     *sql.DB
-	client *river.Client[*sql.Tx]
-	errs   failHandler
-	gc     *groupCommit
-	done   func(id string)
+	cfg        config
+	completeTx bool
+	db         *sql.DB
+	client     *river.Client[*sql.Tx]
+	errs       failHandler
+	gc         *groupCommit
+	done       func(id string)
+	cancel     func()
 }
 
 func openRiverBatched(ctx context.Context, dir string, cfg config) (system, error) {
+	return openRiverGroupCommit(ctx, dir, cfg, false)
+}
+
+func openRiverBatchedCompleteTx(ctx context.Context, dir string, cfg config) (system, error) {
+	return openRiverGroupCommit(ctx, dir, cfg, true)
+}
+
+func openRiverGroupCommit(ctx context.Context, dir string, cfg config, completeTx bool) (system, error) {
 	db, err := openRiverDB(ctx, dir, cfg.RiverConns)
 	if err != nil {
 		return nil, err
 	}
-	s := &riverBatched{cfg: cfg, db: db}
+	s := &riverBatched{cfg: cfg, completeTx: completeTx, db: db}
 	s.client, err = newRiverClient(db, &batchedWorker{s: s}, &s.errs, cfg)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
@@ -320,6 +338,9 @@ func (s *riverBatched) Accept(ctx context.Context, m *detour.Message) error {
 func (s *riverBatched) Start(ctx context.Context, done func(id string), fail func(error)) error {
 	s.errs.fail = fail
 	s.done = done
+	if !s.completeTx {
+		s.cancel = subscribeCompleted(s.client, done)
+	}
 	s.gc.start()
 	return s.client.Start(ctx)
 }
@@ -329,8 +350,12 @@ func (s *riverBatched) Verify(ctx context.Context, ids []string) error {
 }
 
 func (s *riverBatched) Close() error {
-	err := closeRiver(s.client, s.db, s.gc.stop)
-	return err
+	return closeRiver(s.client, s.db, func() {
+		s.gc.stop()
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
 }
 
 type batchedWorker struct {
@@ -346,12 +371,17 @@ func (w *batchedWorker) Work(ctx context.Context, job *river.Job[dispatchArgs]) 
 		if err := markSent(ctx, tx, job.Args.MessageID); err != nil {
 			return err
 		}
+		if !w.s.completeTx {
+			return nil
+		}
 		_, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)
 		return err
 	}, nil)
 	if err != nil {
 		return err
 	}
-	w.s.done(job.Args.MessageID)
+	if w.s.completeTx {
+		w.s.done(job.Args.MessageID)
+	}
 	return nil
 }
