@@ -263,11 +263,8 @@ func (e *Engine) housekeeping(ctx context.Context) {
 		case <-timer.C():
 		}
 		now := e.clock.Now()
-		if n, err := e.store.RetryOrphans(ctx, now.Add(-e.cfg.OrphanTTL), e.applyReceipt(now)); err != nil && ctx.Err() == nil {
+		if _, err := e.RetryOrphans(ctx); err != nil && ctx.Err() == nil {
 			e.log.Error("dispatch: retrying orphan receipts failed", "err", err)
-		} else if n > 0 {
-			e.metrics.orphansApplied.Add(float64(n))
-			e.Notify()
 		}
 		if !now.Before(nextPurge) {
 			if n, err := e.store.PurgeIdempotency(ctx, now.Add(-e.cfg.IdempotencyTT)); err != nil && ctx.Err() == nil {
@@ -279,6 +276,19 @@ func (e *Engine) housekeeping(ctx context.Context) {
 		}
 		timer.Reset(tick)
 	}
+}
+
+// RetryOrphans applies receipts that arrived before the send they are about
+// was recorded, and drops those older than the orphan TTL. The loop calls it
+// several times a second.
+func (e *Engine) RetryOrphans(ctx context.Context) (int, error) {
+	now := e.clock.Now()
+	n, err := e.store.RetryOrphans(ctx, now.Add(-e.cfg.OrphanTTL), e.applyReceipt(now))
+	if n > 0 {
+		e.metrics.orphansApplied.Add(float64(n))
+		e.Notify()
+	}
+	return n, err
 }
 
 func (e *Engine) jitter() float64 {

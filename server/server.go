@@ -1,0 +1,208 @@
+// Package server assembles a Detour node from its configuration: the store,
+// the channels, the dispatcher and the HTTP API. It is the one place where
+// the parts are wired together; cmd/detour and tests call it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/api"
+	"github.com/detourhq/detour/config"
+	"github.com/detourhq/detour/dispatch"
+	"github.com/detourhq/detour/sandbox"
+	"github.com/detourhq/detour/sqlite"
+)
+
+// Server is one running Detour node.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   *sqlite.DB
+	engine  *dispatch.Engine
+	sandbox *sandbox.Channel
+	handler http.Handler
+	http    *http.Server
+	ln      net.Listener
+
+	stopOnce sync.Once
+	stopErr  error
+	served   chan error
+}
+
+// Options are the parts a caller may supply; zero values are fine.
+type Options struct {
+	Logger   *slog.Logger
+	Clock    detour.Clock
+	Registry *prometheus.Registry
+}
+
+// New opens the data directory and builds every part, ready to Start.
+func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = detour.SystemClock{}
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	store, err := sqlite.Open(ctx, cfg.Server.Data, sqlite.Options{Logger: opts.Logger, Now: opts.Clock.Now})
+	if err != nil {
+		return nil, fmt.Errorf("opening the data directory %s: %w", cfg.Server.Data, err)
+	}
+	s := &Server{cfg: cfg, log: opts.Logger, store: store, served: make(chan error, 1)}
+	fail := func(err error) (*Server, error) {
+		store.Close()
+		return nil, err
+	}
+
+	// The engine is the receipt sink of the channels it drives, and the
+	// channels are part of its configuration: make the sink first.
+	sink := &receiptSink{}
+	var channels []detour.Channel
+	if cfg.Channels.Sandbox.Enabled {
+		s.sandbox, err = sandbox.New(sandbox.Config{Routes: cfg.Channels.Sandbox.Routes, Receipts: sink, Clock: opts.Clock})
+		if err != nil {
+			return fail(fmt.Errorf("config: channels.sandbox: %w", err))
+		}
+		channels = append(channels, s.sandbox)
+	}
+	d := cfg.Dispatch
+	s.engine, err = dispatch.New(dispatch.Config{
+		Store: store, Channels: channels, Clock: opts.Clock, Logger: opts.Logger,
+		Metrics: dispatch.NewMetrics(opts.Registry),
+		Lease:   d.Lease, Concurrency: d.Concurrency, ClaimBatch: d.ClaimBatch, PollInterval: d.PollInterval,
+		SendTimeout: d.SendTimeout, MaxTriesPerStep: d.MaxTriesPerStep, BackoffBase: d.BackoffBase, BackoffMax: d.BackoffMax,
+		DefaultPolicy: cfg.Messages.Policy(), DefaultValidity: cfg.Messages.DefaultValidity,
+		MaxValidity: cfg.Messages.MaxValidity, IdempotencyTT: cfg.Messages.IdempotencyTTL,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	sink.engine = s.engine
+	s.handler, err = api.New(api.Config{
+		Messages: s.engine, Keys: store, Ready: store.Ready, Registry: opts.Registry, Logger: opts.Logger,
+		Clock: opts.Clock, MaxBodyBytes: cfg.Server.MaxBodyBytes, RateLimit: cfg.Server.RateLimit, RateBurst: cfg.Server.RateBurst,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// receiptSink forwards receipts to the engine once it exists.
+type receiptSink struct{ engine *dispatch.Engine }
+
+func (r *receiptSink) Receipt(ctx context.Context, rc detour.Receipt) error {
+	return r.engine.Receipt(ctx, rc)
+}
+
+// Start listens on the configured address and starts dispatching.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.Server.Addr, err)
+	}
+	s.ln = ln
+	if err := s.engine.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() { s.served <- s.http.Serve(ln) }()
+	s.log.Info("detour is serving", "addr", ln.Addr().String(), "data", s.cfg.Server.Data)
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Handler returns the HTTP API handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store returns the node's store.
+func (s *Server) Store() *sqlite.DB { return s.store }
+
+// Engine returns the node's dispatcher.
+func (s *Server) Engine() *dispatch.Engine { return s.engine }
+
+// Sandbox returns the sandbox channel, or nil when it is disabled.
+func (s *Server) Sandbox() *sandbox.Channel { return s.sandbox }
+
+// Stop drains the node: it stops taking requests and lets those in flight
+// finish, stops claiming work and waits for sends in flight to be recorded,
+// then closes the store. Safe to call twice.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		var errs []error
+		if s.http != nil {
+			if err := s.http.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			}
+			if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+		}
+		s.engine.Stop()
+		if s.sandbox != nil {
+			s.sandbox.Stop()
+		}
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the store: %w", err))
+		}
+		s.stopErr = errors.Join(errs...)
+		s.log.Info("detour stopped")
+	})
+	return s.stopErr
+}
+
+// NewLogger returns the logger the configuration asks for, writing to w.
+func NewLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// CreateKey makes an API key for a tenant (created if new) and returns the
+// plaintext, to be shown once.
+func CreateKey(ctx context.Context, keys detour.KeyStore, tenant string, now time.Time) (string, *detour.APIKey, error) {
+	if tenant == "" || len(tenant) > 100 {
+		return "", nil, errors.New("a tenant name has 1 to 100 characters")
+	}
+	plain, k := detour.NewAPIKey(detour.NewIDSource(time.Now, nil), now)
+	if err := keys.CreateAPIKey(ctx, tenant, k); err != nil {
+		return "", nil, err
+	}
+	return plain, k, nil
+}
