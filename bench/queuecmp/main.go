@@ -135,19 +135,19 @@ func mainErr(cfg config, which, dir string, runs int, keep bool, w io.Writer) er
 				return fmt.Errorf("run %d %s: %w", i+1, v.name, err)
 			}
 			byName[v.name] = append(byName[v.name], r)
-			fmt.Fprintf(w, "run %d %-28s accepted %7.0f/s p50 %-9s p99 %-9s completed %7.0f/s p50 %-9s p99 %s\n",
-				i+1, v.name, r.Accepted, round(r.AcceptP50), round(r.AcceptP99), r.Completed, round(r.CompleteP50), round(r.CompleteP99))
+			fmt.Fprintf(w, "run %d %-28s accepted %7.0f/s p50 %-9s p99 %-9s completed %7.0f/s p50 %-9s p99 %-9s cpu/msg %s\n",
+				i+1, v.name, r.Accepted, round(r.AcceptP50), round(r.AcceptP99), r.Completed, round(r.CompleteP50), round(r.CompleteP99), round(r.CPU))
 		}
 	}
 
 	fmt.Fprintf(w, "\nmedians of %d runs (N=%d):\n\n", runs, cfg.N)
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
-	fmt.Fprintln(tw, "| system\t accepted/s\t accept p50\t accept p99\t completed/s\t accept→complete p50\t accept→complete p99\t")
-	fmt.Fprintln(tw, "|---\t---:\t---:\t---:\t---:\t---:\t---:\t")
+	fmt.Fprintln(tw, "| system\t accepted/s\t accept p50\t accept p99\t completed/s\t accept→complete p50\t accept→complete p99\t CPU/msg\t")
+	fmt.Fprintln(tw, "|---\t---:\t---:\t---:\t---:\t---:\t---:\t---:\t")
 	for _, v := range vs {
 		m := median(byName[v.name])
-		fmt.Fprintf(tw, "| %s\t %.0f\t %s\t %s\t %.0f\t %s\t %s\t\n", v.name, m.Accepted, round(m.AcceptP50), round(m.AcceptP99),
-			m.Completed, round(m.CompleteP50), round(m.CompleteP99))
+		fmt.Fprintf(tw, "| %s\t %.0f\t %s\t %s\t %.0f\t %s\t %s\t %s\t\n", v.name, m.Accepted, round(m.AcceptP50), round(m.AcceptP99),
+			m.Completed, round(m.CompleteP50), round(m.CompleteP99), round(m.CPU))
 	}
 	return tw.Flush()
 }
@@ -195,6 +195,7 @@ func median(rs []result) result {
 		Completed:   pick(func(r result) float64 { return r.Completed }),
 		CompleteP50: dur(func(r result) time.Duration { return r.CompleteP50 }),
 		CompleteP99: dur(func(r result) time.Duration { return r.CompleteP99 }),
+		CPU:         dur(func(r result) time.Duration { return r.CPU }),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/detourhq/detour"
@@ -57,6 +58,16 @@ type result struct {
 	Completed   float64 // messages completed per second, from the first accept to the last completion
 	CompleteP50 time.Duration
 	CompleteP99 time.Duration // accept start → outcome durable
+	CPU         time.Duration // process CPU time (user+system) per message in the measured phase
+}
+
+// cpuTime returns the CPU time the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // textOf is ~280 characters of message text, so a message's content is
@@ -150,10 +161,12 @@ func run(ctx context.Context, name string, sys system, cfg config) (result, erro
 			return result{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	cpu0 := cpuTime()
 	start, err := phase(ctx, sys, cfg, t, msgs, cfg.Warmup, total)
 	if err != nil {
 		return result{}, err
 	}
+	cpu := cpuTime() - cpu0
 
 	all := make([]string, total)
 	for i, m := range msgs {
@@ -163,7 +176,7 @@ func run(ctx context.Context, name string, sys system, cfg config) (result, erro
 		return result{}, fmt.Errorf("verify: %w", err)
 	}
 
-	r := result{System: name}
+	r := result{System: name, CPU: cpu / time.Duration(cfg.N)}
 	acc := make([]time.Duration, 0, cfg.N)
 	e2e := make([]time.Duration, 0, cfg.N)
 	var lastAcc, lastDone int64
