@@ -10,17 +10,23 @@ import (
 	"github.com/detourhq/detour"
 )
 
+// The queries of loadMessage, also run in read transactions.
+const (
+	selectMessage  = `SELECT ` + messageCols + ` FROM ` + messageFrom + ` WHERE m.id = ?`
+	selectAttempts = `SELECT ` + attemptCols + ` FROM attempts WHERE message_id = ? ORDER BY rowid`
+)
+
 // loadMessage reads a message with its timer and attempts through q. With
 // a tenant, a message of another tenant is not found.
 func loadMessage(ctx context.Context, q querier, tenantID, id string) (*detour.Message, error) {
-	m, err := scanMessage(q.queryRow(ctx, `SELECT `+messageCols+` FROM `+messageFrom+` WHERE m.id = ?`, id))
+	m, err := scanMessage(q.queryRow(ctx, selectMessage, id))
 	if errors.Is(err, sql.ErrNoRows) || err == nil && tenantID != "" && m.TenantID != tenantID {
 		return nil, detour.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.query(ctx, `SELECT `+attemptCols+` FROM attempts WHERE message_id = ? ORDER BY rowid`, id)
+	rows, err := q.query(ctx, selectAttempts, id)
 	if err != nil {
 		return nil, err
 	}

@@ -117,6 +117,15 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	db.read.SetMaxIdleConns(opts.Readers)
 	db.read.SetConnMaxLifetime(0)
 	db.reads.db = db.read
+	for _, q := range []string{selectMessage, selectAttempts} {
+		if _, err := db.reads.stmt(ctx, q); err != nil {
+			db.reads.close()
+			db.read.Close()
+			conn.Close()
+			db.write.Close()
+			return nil, fmt.Errorf("sqlite: prepare %q: %w", q, err)
+		}
+	}
 	db.w = startWriter(conn, opts.MaxBatch, opts.Logger)
 	return db, nil
 }

@@ -23,21 +23,35 @@ type stmtCache struct {
 	m  map[string]*sql.Stmt
 }
 
+// stmt returns the cached statement for q, preparing it on a free pool
+// connection if needed. The lock is not held while preparing: a caller
+// holding a connection in a transaction must never wait here for another.
 func (c *stmtCache) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s := c.m[q]; s != nil {
+	if s := c.cached(q); s != nil {
 		return s, nil
 	}
 	s, err := c.db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.m[q]; prev != nil {
+		s.Close()
+		return prev, nil
+	}
 	if c.m == nil {
 		c.m = map[string]*sql.Stmt{}
 	}
 	c.m[q] = s
 	return s, nil
+}
+
+// cached returns the statement for q if it was prepared before, else nil.
+func (c *stmtCache) cached(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[q]
 }
 
 func (c *stmtCache) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -75,7 +89,10 @@ func (c *stmtCache) close() {
 }
 
 // readTx is a read transaction on a reader connection: every query in it
-// sees the same snapshot.
+// sees the same snapshot. It uses cached statements but never prepares
+// into the cache itself: that would need a second pool connection while
+// holding one, and a full pool would deadlock. Open warms the cache with
+// the queries that run in read transactions.
 type readTx struct {
 	tx    *sql.Tx
 	cache *stmtCache
@@ -93,19 +110,17 @@ func (db *DB) readTx(ctx context.Context) (*readTx, error) {
 func (r *readTx) done() { r.tx.Rollback() }
 
 func (r *readTx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	s, err := r.cache.stmt(ctx, q)
-	if err != nil {
-		return nil, err
+	if s := r.cache.cached(q); s != nil {
+		return r.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
-	return r.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	return r.tx.QueryContext(ctx, q, args...)
 }
 
 func (r *readTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	s, err := r.cache.stmt(ctx, q)
-	if err != nil {
-		return r.tx.QueryRowContext(ctx, q, args...)
+	if s := r.cache.cached(q); s != nil {
+		return r.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
-	return r.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	return r.tx.QueryRowContext(ctx, q, args...)
 }
 
 func (r *readTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
