@@ -256,3 +256,17 @@ func TestCanceledWaitKeepsContract(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestFileIsWAL(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir, sqlite.Options{})
+	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var mode string
+	if err := raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}

@@ -22,7 +22,7 @@ import (
 
 	"github.com/detourhq/detour"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // FileName is the name of the database file inside the data directory.
@@ -98,7 +98,7 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	db.write.SetMaxOpenConns(1)
 	db.write.SetMaxIdleConns(1)
 	db.write.SetConnMaxLifetime(0)
-	conn, err := db.write.Conn(ctx)
+	conn, err := openConn(ctx, db.write)
 	if err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -130,18 +130,43 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// openConn opens the writer connection. While another process creates
+// the file and switches it to WAL, SQLite answers SQLITE_BUSY at once
+// without waiting for busy_timeout; openConn waits and retries as long.
+func openConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
+	deadline := time.Now().Add(DefaultBusyTimeout)
+	for {
+		conn, err := pool.Conn(ctx)
+		var se *sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code for a locked database.
+const sqliteBusy = 5
+
 // dsn returns the connection string for the database at path. The writer
 // takes its write lock at BEGIN IMMEDIATE; readers are query-only.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(DefaultBusyTimeout.Milliseconds()))
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
-	q.Set("_foreign_keys", "1")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Add("_pragma", "cache_size(-16000)")
 	if readOnly {
+		// The writer switched the file to WAL before any reader opens;
+		// the mode is persistent.
 		q.Set("_query_only", "1")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_synchronous", "FULL")
+		q.Set("_foreign_keys", "1")
 	}
 	return (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
 }
