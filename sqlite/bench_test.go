@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -41,18 +42,30 @@ func BenchmarkCreateMessageParallel(b *testing.B) {
 	ids := detour.NewIDSource(time.Now, nil)
 	now := time.Now()
 	b.SetParallelism(32)
+	var mu sync.Mutex
+	var lat []time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
 		for pb.Next() {
+			start := time.Now()
 			if _, _, err := db.CreateMessage(context.Background(), benchMessage(ids, now), nil); err != nil {
 				b.Error(err)
 				return
 			}
+			mine = append(mine, time.Since(start))
 		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
 	})
 	b.StopTimer()
 	reportRate(b, db)
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	}
 }
 
 // BenchmarkClaimAndComplete runs the dispatcher's store traffic for each
