@@ -93,7 +93,7 @@ type world struct {
 func newWorld(t *testing.T, tune func(*dispatch.Config)) *world {
 	t.Helper()
 	clock := clocktest.New(t0)
-	store, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{Now: clock.Now})
+	store, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{Now: clock.Now, Exclusive: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		opts.Registry = prometheus.NewRegistry()
 		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	store, err := sqlite.Open(ctx, cfg.Server.Data, sqlite.Options{Logger: opts.Logger, Now: opts.Clock.Now})
+	store, err := sqlite.Open(ctx, cfg.Server.Data, sqlite.Options{Logger: opts.Logger, Now: opts.Clock.Now, Exclusive: true})
 	if err != nil {
 		return nil, fmt.Errorf("opening the data directory %s: %w", cfg.Server.Data, err)
 	}

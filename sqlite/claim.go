@@ -27,7 +27,7 @@ func (db *DB) Claim(ctx context.Context, c detour.ClaimRequest, fn func(*detour.
 			return err
 		}
 		for _, id := range ids {
-			m, err := loadMessage(ctx, tx, "", id)
+			m, err := tx.load(ctx, "", id)
 			if err != nil {
 				return err
 			}
@@ -45,6 +45,7 @@ func (db *DB) Claim(ctx context.Context, c detour.ClaimRequest, fn func(*detour.
 			if err := save(ctx, tx, before, m); err != nil {
 				return err
 			}
+			tx.remember(m)
 			normalize(m)
 			claimed = append(claimed, m)
 		}

@@ -49,7 +49,7 @@ func (db *DB) CreateMessage(ctx context.Context, m *detour.Message, idem *detour
 				return detour.FieldErrorf(detour.CodeIdempotencyConflict, "Idempotency-Key",
 					"this Idempotency-Key was used with another request")
 			case err == nil:
-				replay, err = loadMessage(ctx, tx, m.TenantID, id)
+				replay, err = tx.load(ctx, m.TenantID, id)
 				return err
 			case !errors.Is(err, sql.ErrNoRows):
 				return err
@@ -70,6 +70,7 @@ func (db *DB) CreateMessage(ctx context.Context, m *detour.Message, idem *detour
 				return err
 			}
 		}
+		tx.remember(m)
 		if idem != nil {
 			_, err := tx.exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at)
 				VALUES (?, ?, ?, ?, ?)`, m.TenantID, idem.Key, idem.RequestHash, m.ID, idemCreated)

@@ -44,7 +44,7 @@ func loadMessage(ctx context.Context, q querier, tenantID, id string) (*detour.M
 // change loads message id, lets fn change it and saves the difference. The
 // caller runs it on the writer, inside an op.
 func change(ctx context.Context, tx *wtx, id string, fn func(*detour.Message) error) (*detour.Message, error) {
-	m, err := loadMessage(ctx, tx, "", id)
+	m, err := tx.load(ctx, "", id)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,11 @@ func change(ctx context.Context, tx *wtx, id string, fn func(*detour.Message) er
 	if err := fn(m); err != nil {
 		return nil, err
 	}
-	return m, save(ctx, tx, before, m)
+	if err := save(ctx, tx, before, m); err != nil {
+		return nil, err
+	}
+	tx.remember(m)
+	return m, nil
 }
 
 // save writes what changed between before (as loaded) and after: the

@@ -144,7 +144,7 @@ func (db *DB) retryOrphan(ctx context.Context, tx *wtx, o orphan, fn func(*detou
 	if err != nil {
 		return false, err
 	}
-	m, err := loadMessage(ctx, tx, "", msgID)
+	m, err := tx.load(ctx, "", msgID)
 	if err != nil {
 		return false, err
 	}
@@ -153,5 +153,9 @@ func (db *DB) retryOrphan(ctx context.Context, tx *wtx, o orphan, fn func(*detou
 		db.log.Error("sqlite: applying a kept receipt failed; keeping it", "message", msgID, "attempt", attID, "err", err)
 		return false, nil
 	}
-	return true, save(ctx, tx, before, m)
+	if err := save(ctx, tx, before, m); err != nil {
+		return false, err
+	}
+	tx.remember(m)
+	return true, nil
 }

@@ -47,6 +47,14 @@ type Options struct {
 	// Readers is the size of the read connection pool. Default: twice
 	// GOMAXPROCS, at least 4.
 	Readers int
+	// Exclusive makes this process the only server of the data directory:
+	// Open fails while another exclusive store holds it, and the writer
+	// keeps messages in flight in memory instead of reading them back for
+	// every change. Commands that only add keys or read leave it off.
+	Exclusive bool
+	// CacheSize bounds how many messages in flight the writer keeps in
+	// memory when Exclusive. Default 50,000.
+	CacheSize int
 }
 
 // DB is a Detour store in one SQLite file. It implements detour.Store.
@@ -61,6 +69,7 @@ type DB struct {
 	w      *writer
 	closer sync.Once
 	cerr   error
+	lock   *os.File // held while Exclusive
 
 	orphanCursor int64 // where RetryOrphans resumes; writer goroutine only
 }
@@ -90,6 +99,24 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	db := &DB{path: path, now: opts.Now, log: opts.Logger, ids: detour.NewIDSource(opts.Now, nil)}
+	var cache *msgCache
+	if opts.Exclusive {
+		lock, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		db.lock = lock
+		if opts.CacheSize <= 0 {
+			opts.CacheSize = 50000
+		}
+		cache = newMsgCache(opts.CacheSize)
+	}
+	ok := false
+	defer func() {
+		if !ok && db.lock != nil {
+			db.lock.Close()
+		}
+	}()
 
 	var err error
 	if db.write, err = sql.Open("sqlite", dsn(path, false)); err != nil {
@@ -126,7 +153,8 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: prepare %q: %w", q, err)
 		}
 	}
-	db.w = startWriter(conn, opts.MaxBatch, opts.Logger)
+	db.w = startWriter(conn, opts.MaxBatch, opts.Logger, cache)
+	ok = true
 	return db, nil
 }
 
@@ -210,6 +238,9 @@ func (db *DB) Close() error {
 		errs := []error{db.w.close()}
 		db.reads.close()
 		errs = append(errs, db.read.Close(), db.write.Close())
+		if db.lock != nil {
+			errs = append(errs, db.lock.Close())
+		}
 		db.cerr = errors.Join(errs...)
 	})
 	return db.cerr

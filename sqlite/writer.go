@@ -43,10 +43,13 @@ type writer struct {
 
 	ops     atomic.Int64
 	commits atomic.Int64
+
+	cache *msgCache // nil unless this process is the only writer
 }
 
-func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger) *writer {
+func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, cache *msgCache) *writer {
 	w := &writer{
+		cache:    cache,
 		conn:     conn,
 		stmts:    map[string]*sql.Stmt{},
 		maxBatch: maxBatch,
@@ -141,7 +144,11 @@ func (w *writer) loop() {
 
 // run executes one batch in one transaction and answers every op in it.
 func (w *writer) run(batch []*op) {
+	committed := false
 	defer func() {
+		if w.cache != nil {
+			w.cache.endBatch(committed)
+		}
 		for _, o := range batch {
 			if o.state.Load() == opTaken {
 				close(o.done)
@@ -181,6 +188,7 @@ func (w *writer) run(batch []*op) {
 		return
 	}
 	w.commits.Add(1)
+	committed = true
 }
 
 // runOne runs one op inside its own savepoint. The op's own failure is
@@ -191,6 +199,9 @@ func (w *writer) runOne(ctx context.Context, tx *wtx, o *op) error {
 		return err
 	}
 	o.err = call(tx, o.fn)
+	if w.cache != nil {
+		w.cache.endOp(o.err == nil)
+	}
 	if o.err != nil {
 		if _, err := tx.exec(ctx, "ROLLBACK TO op"); err != nil {
 			return fmt.Errorf("rollback to savepoint after %v: %w", o.err, err)

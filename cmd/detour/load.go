@@ -48,7 +48,7 @@ rate and the accepted → final percentiles (from the server's timestamps).`,
 	cmd.Flags().IntVar(&o.concurrency, "concurrency", 64, "concurrent HTTP clients")
 	cmd.Flags().IntVar(&o.warmup, "warmup", 0, "messages sent first and left out of the figures")
 	cmd.Flags().BoolVar(&o.follow, "follow", false, "wait until every message is final and report end-to-end figures")
-	cmd.Flags().StringVar(&o.prefix, "ref-prefix", "load", "client_ref prefix (keep runs apart)")
+	cmd.Flags().StringVar(&o.prefix, "ref-prefix", "load", "client_ref prefix; a run number is added so runs never replay each other")
 	return cmd
 }
 
@@ -79,6 +79,9 @@ func runLoad(ctx context.Context, c *client.Client, o loadOptions, bar *bar) loa
 	if o.prefix == "" {
 		o.prefix = "demo"
 	}
+	// Idempotency keys and client_refs carry the run's start time: a second
+	// run must not be answered with the first run's messages.
+	o.prefix = fmt.Sprintf("%s-%x", o.prefix, time.Now().UnixNano())
 	send := func(i int) (*detour.SendRequest, string) {
 		req := &detour.SendRequest{
 			To:        fmt.Sprintf("+4474%08d", 123456+i%1000000),
@@ -92,8 +95,8 @@ func runLoad(ctx context.Context, c *client.Client, o loadOptions, bar *bar) loa
 	}
 	for i := 0; i < o.warmup; i++ {
 		req, key := send(-1 - i)
-		req.ClientRef = fmt.Sprintf("%s-warmup-%d", o.prefix, i)
-		_, _ = c.Send(ctx, req, key+"-warmup")
+		req.ClientRef = fmt.Sprintf("warmup-%s-%d", o.prefix, i)
+		_, _ = c.Send(ctx, req, "warmup-"+key)
 	}
 	res := loadResult{n: o.messages, latencies: make([]time.Duration, o.messages), ids: make([]string, o.messages),
 		errors: map[string]int{}}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"syscall"
 
@@ -40,6 +42,7 @@ func (f *serverFlags) load() (config.Config, error) {
 
 func newServe() *cobra.Command {
 	var f serverFlags
+	var pprofAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Detour server",
@@ -64,6 +67,9 @@ finish, sends in flight are recorded, then it exits.`,
 				srv.Stop(context.Background())
 				return err
 			}
+			if pprofAddr != "" {
+				go servePprof(pprofAddr, log)
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "detour: serving on http://%s (data in %s)\n", srv.Addr(), cfg.Server.Data)
 			<-ctx.Done()
 			log.Info("detour: draining")
@@ -73,5 +79,18 @@ finish, sends in flight are recorded, then it exits.`,
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().StringVar(&pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
 	return cmd
+}
+
+// servePprof serves the runtime profiles on their own listener, never on
+// the API's.
+func servePprof(addr string, log interface{ Error(string, ...any) }) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		log.Error("pprof server stopped", "err", err)
+	}
 }
