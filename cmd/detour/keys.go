@@ -23,12 +23,8 @@ The key is shown only now: Detour stores only a hash of it. This works on the
 data directory whether or not the server is running.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.load()
-			if err != nil {
-				return err
-			}
 			ctx := context.Background()
-			db, err := sqlite.Open(ctx, cfg.Server.Data, sqlite.Options{})
+			db, err := f.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -56,12 +52,8 @@ func newCheck() *cobra.Command {
 		Short: "Check the data directory's integrity and consistency",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.load()
-			if err != nil {
-				return err
-			}
 			ctx := context.Background()
-			db, err := sqlite.Open(ctx, cfg.Server.Data, sqlite.Options{})
+			db, err := f.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -75,4 +67,14 @@ func newCheck() *cobra.Command {
 	}
 	f.register(cmd, false)
 	return cmd
+}
+
+// openStore opens the configured data directory without taking it over:
+// these commands work while a server runs on it.
+func (f *serverFlags) openStore(ctx context.Context) (*sqlite.DB, error) {
+	cfg, err := f.load()
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, cfg.Server.Data, sqlite.Options{})
 }

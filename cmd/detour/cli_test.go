@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/detourhq/detour/config"
+	"github.com/detourhq/detour/server"
+)
+
+// run executes the detour command line in-process and returns its stdout.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestSendAndGetThroughTheCLI(t *testing.T) {
+	cfg, err := config.Load("", nil, map[string]any{"server.addr": "127.0.0.1:0", "server.data": t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(context.Background(), cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	key, _, err := server.CreateKey(context.Background(), srv.Store(), "cli", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + srv.Addr()
+	t.Setenv("DETOUR_URL", url)
+	t.Setenv("DETOUR_API_KEY", key)
+
+	out, err := run(t, "send", "--to", "+447400123456", "--text", "hi", "--channel", "sandbox:10s", "--channel", "sandbox/default", "--priority", "otp", "--validity", "5m")
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	var m struct {
+		ID       string `json:"id"`
+		Status   string `json:"status"`
+		Priority string `json:"priority"`
+		Channels []struct {
+			Channel       string `json:"channel"`
+			Route         string `json:"route"`
+			FallbackAfter string `json:"fallback_after"`
+		} `json:"channels"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil || m.ID == "" || m.Priority != "otp" || len(m.Channels) != 2 ||
+		m.Channels[0].FallbackAfter != "10s" || m.Channels[1].Route != "default" {
+		t.Fatalf("send printed %s (%v)", out, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Status != "delivered" {
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered: %s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
+		// --server and --key override the environment.
+		out, err = run(t, "messages", "get", m.ID, "--server", url, "--key", key)
+		if err != nil {
+			t.Fatalf("messages get: %v", err)
+		}
+		_ = json.Unmarshal([]byte(out), &m)
+	}
+	if !strings.Contains(out, `"attempts"`) {
+		t.Fatalf("get shows the attempt trail: %s", out)
+	}
+	if _, err := run(t, "send", "--to", "07400 123456", "--text", "hi"); err == nil || !strings.Contains(err.Error(), "invalid_recipient") {
+		t.Fatalf("a bad number must fail with its code: %v", err)
+	}
+	t.Setenv("DETOUR_API_KEY", "")
+	if _, err := run(t, "messages", "get", m.ID); err == nil || !strings.Contains(err.Error(), "DETOUR_API_KEY") {
+		t.Fatalf("a missing key must say how to give one: %v", err)
+	}
+}
