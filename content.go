@@ -100,38 +100,33 @@ var MediaTypes = []string{"image", "video", "audio", "document"}
 
 // Kind returns the kind of content set, or "" when none or several are set.
 func (c *Content) Kind() ContentKind {
-	var kinds []ContentKind
+	var kind ContentKind
+	n := 0
 	if c.Text != "" {
-		kinds = append(kinds, KindText)
+		kind, n = KindText, n+1
 	}
 	if c.Template != nil {
-		kinds = append(kinds, KindTemplate)
+		kind, n = KindTemplate, n+1
 	}
 	if c.Media != nil {
-		kinds = append(kinds, KindMedia)
+		kind, n = KindMedia, n+1
 	}
 	if c.Interactive != nil {
-		kinds = append(kinds, KindInteractive)
+		kind, n = KindInteractive, n+1
 	}
-	if len(kinds) != 1 {
+	if n != 1 {
 		return ""
 	}
-	return kinds[0]
+	return kind
 }
 
 // Validate checks that exactly one kind of content is set and that it is
 // well formed. Errors name the field at fault.
 func (c *Content) Validate() error {
-	n := 0
-	for _, set := range []bool{c.Text != "", c.Template != nil, c.Media != nil, c.Interactive != nil} {
-		if set {
-			n++
-		}
-	}
 	switch {
-	case n == 0:
+	case c.Text == "" && c.Template == nil && c.Media == nil && c.Interactive == nil:
 		return FieldErrorf(CodeEmptyContent, "content", "content must set one of text, template, media or interactive")
-	case n > 1:
+	case c.Kind() == "":
 		return FieldErrorf(CodeInvalidRequest, "content", "content must set exactly one of text, template, media or interactive")
 	}
 	switch {

@@ -33,7 +33,6 @@ func (e *Engine) SendMessage(ctx context.Context, tenantID string, req *detour.S
 		return nil, false, err
 	}
 	if !replayed {
-		e.metrics.accepted.Inc()
 		e.Notify()
 	}
 	return stored, replayed, nil

@@ -7,7 +7,6 @@ import (
 
 // Metrics are the dispatcher's Prometheus metrics.
 type Metrics struct {
-	accepted         prometheus.Counter
 	statuses         *prometheus.CounterVec
 	dispatchDelay    prometheus.Histogram
 	sendDuration     *prometheus.HistogramVec
@@ -21,8 +20,6 @@ type Metrics struct {
 // NewMetrics makes the metrics and registers them on reg (none if nil).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		accepted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "detour_messages_stored_total", Help: "Messages stored for dispatch (idempotent replays not counted)."}),
 		statuses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "detour_message_status_total", Help: "Messages entering each status, by the channel of their latest attempt."},
 			[]string{"status", "channel"}),
@@ -44,7 +41,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "detour_orphan_receipts_applied_total", Help: "Receipts that arrived before their send was recorded and were applied later."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.statuses, m.dispatchDelay, m.sendDuration, m.receipts,
+		reg.MustRegister(m.statuses, m.dispatchDelay, m.sendDuration, m.receipts,
 			m.unknownOutcomes, m.doubleDeliveries, m.orphansApplied,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "detour_queue_depth", Help: "Timers due now and not yet claimed (messages waiting for a worker)."},
