@@ -25,7 +25,8 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestSendAndGetThroughTheCLI(t *testing.T) {
-	cfg, err := config.Load("", nil, map[string]any{"server.addr": "127.0.0.1:0", "server.data": t.TempDir()})
+	data := t.TempDir()
+	cfg, err := config.Load("", nil, map[string]any{"server.addr": "127.0.0.1:0", "server.data": data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,15 +38,17 @@ func TestSendAndGetThroughTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Stop(context.Background())
-	key, _, err := server.CreateKey(context.Background(), srv.Store(), "cli", time.Now())
+	// keys create works on the data directory of the running server.
+	out, err := run(t, "keys", "create", "--tenant", "cli", "--data", data)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("keys create while serving: %v", err)
 	}
+	key := strings.TrimSpace(out)
 	url := "http://" + srv.Addr()
 	t.Setenv("DETOUR_URL", url)
 	t.Setenv("DETOUR_API_KEY", key)
 
-	out, err := run(t, "send", "--to", "+447400123456", "--text", "hi", "--channel", "sandbox:10s", "--channel", "sandbox/default", "--priority", "otp", "--validity", "5m")
+	out, err = run(t, "send", "--to", "+447400123456", "--text", "hi", "--channel", "sandbox:10s", "--channel", "sandbox/default", "--priority", "otp", "--validity", "5m")
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
