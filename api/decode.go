@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -61,12 +62,46 @@ func decodeSendRequest(body []byte) (*detour.SendRequest, error) {
 	dec.DisallowUnknownFields()
 	req := new(detour.SendRequest)
 	if err := dec.Decode(req); err != nil {
-		return nil, jsonError(err)
+		err = jsonError(err)
+		if de, ok := err.(*detour.Error); ok && de.Field == "" && de.Code == detour.CodeInvalidRequest {
+			// A duration's own unmarshalling cannot know where it stands.
+			if f := badDurationField(body); f != "" {
+				return nil, &detour.Error{Code: de.Code, Message: f + ": " + de.Message, Field: f}
+			}
+		}
+		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, detour.Errorf(detour.CodeMalformedJSON, "the body has data after the JSON object")
 	}
 	return req, nil
+}
+
+// badDurationField returns the path of the first duration field of body
+// that does not parse, or "". It runs only on the error path.
+func badDurationField(body []byte) string {
+	var probe struct {
+		Validity json.RawMessage `json:"validity"`
+		Channels []struct {
+			FallbackAfter json.RawMessage `json:"fallback_after"`
+		} `json:"channels"`
+	}
+	if json.Unmarshal(body, &probe) != nil {
+		return ""
+	}
+	bad := func(raw json.RawMessage) bool {
+		var d detour.Duration
+		return raw != nil && json.Unmarshal(raw, &d) != nil
+	}
+	if bad(probe.Validity) {
+		return "validity"
+	}
+	for i, c := range probe.Channels {
+		if bad(c.FallbackAfter) {
+			return fmt.Sprintf("channels[%d].fallback_after", i)
+		}
+	}
+	return ""
 }
 
 // checkObject checks that body starts with a JSON object.
