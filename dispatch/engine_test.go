@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"github.com/detourhq/detour"
@@ -306,7 +307,8 @@ func TestEveryStepFailingFailsTheMessage(t *testing.T) {
 }
 
 func TestFallbackAfterWithoutReceiptAndLateDelivery(t *testing.T) {
-	w := newWorld(t, nil)
+	reg := prometheus.NewRegistry()
+	w := newWorld(t, func(c *dispatch.Config) { c.Metrics = dispatch.NewMetrics(reg) })
 	m := w.send(&detour.SendRequest{Channels: []detour.Step{{Channel: "a", FallbackAfter: detour.Duration(10 * time.Second)}, {Channel: "b"}}})
 	w.run()
 	m = w.get(m.ID)
@@ -334,6 +336,29 @@ func TestFallbackAfterWithoutReceiptAndLateDelivery(t *testing.T) {
 	if m.Attempts[0].Status != detour.AttemptDelivered || m.Attempts[1].Status != detour.AttemptDelivered {
 		t.Fatalf("both deliveries are recorded: %s", trail(m))
 	}
+	w.receipt(w.a, m.Attempts[0], detour.AttemptDelivered) // a duplicate receipt
+	w.receipt(w.a, m.Attempts[0], detour.AttemptRead)
+	if n := counter(t, reg, "detour_double_deliveries_total"); n != 1 {
+		t.Fatalf("double deliveries counted %v, want 1", n)
+	}
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			sum := 0.0
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+			return sum
+		}
+	}
+	return 0
 }
 
 func TestDeliveryCancelsThePendingFallback(t *testing.T) {

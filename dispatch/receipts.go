@@ -53,13 +53,14 @@ func (e *Engine) applyReceipt(now time.Time) func(*detour.Message, *detour.Attem
 				}
 			}
 		}
+		newlyDelivered := a.DeliveredAt.IsZero() && a.ReadAt.IsZero()
 		a.SetStatus(r.Status, at)
 		switch r.Status {
 		case detour.AttemptSent:
 			m.SetStatus(detour.StatusSent, now)
 		case detour.AttemptDelivered, detour.AttemptRead:
-			if m.Status.Delivered() && m.DeliveredBy() != a {
-				e.metrics.doubleDeliveries.Inc()
+			if newlyDelivered && deliveredElsewhere(m, a) {
+				e.metrics.doubleDeliveries.Inc() // a second attempt reached the handset
 			}
 			st := detour.StatusDelivered
 			if r.Status == detour.AttemptRead {
@@ -92,6 +93,17 @@ func (e *Engine) onNegativeReceipt(m *detour.Message, a *detour.Attempt, now tim
 	case t.Kind == detour.TimerExpire && !awaitingReceipt(m):
 		m.Fail(detour.StatusFailed, a.ErrorCode, a.ErrorDetail, now)
 	}
+}
+
+// deliveredElsewhere reports whether an attempt other than a was
+// delivered.
+func deliveredElsewhere(m *detour.Message, a *detour.Attempt) bool {
+	for _, o := range m.Attempts {
+		if o != a && (!o.DeliveredAt.IsZero() || !o.ReadAt.IsZero()) {
+			return true
+		}
+	}
+	return false
 }
 
 func boolLabel(b bool) string {
