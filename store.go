@@ -13,6 +13,7 @@ import (
 type Store interface {
 	MessageStore
 	KeyStore
+	InboundStore
 	// Ready reports whether the store is reachable with its schema applied.
 	Ready(ctx context.Context) error
 	Close() error

@@ -66,6 +66,8 @@ func Run(t *testing.T, h Harness) {
 		{"PurgeIdempotency", testPurgeIdempotency},
 		{"APIKeys", testAPIKeys},
 		{"Durability", testDurability},
+		{"Inbound", testInbound},
+		{"InboundRedeliveryRace", testInboundRedeliveryRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

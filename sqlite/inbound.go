@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/detourhq/detour"
+)
+
+const inboundCols = `id, channel, route, provider_id, from_number, to_number, text, received_at`
+
+// SaveInbound stores an inbound message, or returns the one stored before
+// with the same channel, route and provider id.
+func (db *DB) SaveInbound(ctx context.Context, in *detour.Inbound) (*detour.Inbound, bool, error) {
+	if in.ID == "" || in.Channel == "" {
+		return nil, false, detour.Errorf(detour.CodeInternal, "an inbound message needs an id and a channel")
+	}
+	var first *detour.Inbound
+	err := db.w.do(ctx, func(tx *wtx) error {
+		first = nil
+		if in.ProviderID != "" {
+			got, err := scanInbound(tx.queryRow(ctx, `SELECT `+inboundCols+` FROM inbound
+				WHERE channel = ? AND route = ? AND provider_id = ?`, in.Channel, in.Route, in.ProviderID))
+			if err == nil {
+				first = got
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		_, err := tx.exec(ctx, `INSERT INTO inbound (`+inboundCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.Channel, in.Route, in.ProviderID, in.From, in.To, in.Text, micros(in.ReceivedAt))
+		return err
+	})
+	if err != nil {
+		return nil, false, wrap("save inbound message", err)
+	}
+	if first != nil {
+		return first, true, nil
+	}
+	out := *in
+	out.ReceivedAt = fromMicros(micros(in.ReceivedAt))
+	return &out, false, nil
+}
+
+// InboundMessages lists inbound messages, newest first.
+func (db *DB) InboundMessages(ctx context.Context, f detour.InboundFilter) ([]*detour.Inbound, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+	q := `SELECT ` + inboundCols + ` FROM inbound WHERE 1 = 1`
+	var args []any
+	if f.Channel != "" {
+		q += ` AND channel = ?`
+		args = append(args, f.Channel)
+	}
+	if f.From != "" {
+		q += ` AND from_number = ?`
+		args = append(args, f.From)
+	}
+	if f.Before != "" {
+		q += ` AND id < ?`
+		args = append(args, f.Before)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := db.reads.query(ctx, q, args...)
+	if err != nil {
+		return nil, wrap("list inbound messages", err)
+	}
+	defer rows.Close()
+	var out []*detour.Inbound
+	for rows.Next() {
+		in, err := scanInbound(rows)
+		if err != nil {
+			return nil, wrap("list inbound messages", err)
+		}
+		out = append(out, in)
+	}
+	return out, wrap("list inbound messages", rows.Err())
+}
+
+func scanInbound(row interface{ Scan(...any) error }) (*detour.Inbound, error) {
+	var in detour.Inbound
+	var at int64
+	if err := row.Scan(&in.ID, &in.Channel, &in.Route, &in.ProviderID, &in.From, &in.To, &in.Text, &at); err != nil {
+		return nil, err
+	}
+	in.ReceivedAt = fromMicros(at)
+	return &in, nil
+}
