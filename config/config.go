@@ -19,6 +19,7 @@ import (
 
 	"github.com/detourhq/detour"
 	"github.com/detourhq/detour/sandbox"
+	"github.com/detourhq/detour/sms"
 )
 
 // Config is the whole configuration.
@@ -76,6 +77,12 @@ type Step struct {
 // Channels configures the channels.
 type Channels struct {
 	Sandbox Sandbox `koanf:"sandbox"`
+	SMS     SMS     `koanf:"sms"`
+}
+
+// SMS configures the SMS channel: its operator routes over SMPP.
+type SMS struct {
+	Routes []sms.RouteConfig `koanf:"routes"`
 }
 
 // Sandbox configures the development channel.
@@ -252,6 +259,17 @@ func (c *Config) Validate() error {
 	}
 	if m.IdempotencyTTL < 24*time.Hour {
 		bad("messages.idempotency_ttl", "must be at least 24h")
+	}
+	names := map[string]bool{}
+	for i := range c.Channels.SMS.Routes {
+		r := c.Channels.SMS.Routes[i].WithDefaults()
+		c.Channels.SMS.Routes[i] = r
+		if err := r.Validate(i); err != nil {
+			errs = append(errs, fmt.Errorf("config: %w", err))
+		} else if names[r.Name] {
+			bad(fmt.Sprintf("channels.sms.routes[%d].name", i), "%q repeats", r.Name)
+		}
+		names[r.Name] = true
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +81,31 @@ func TestValidationNamesTheField(t *testing.T) {
 func TestMissingFileIsAnError(t *testing.T) {
 	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), nil, nil); err == nil {
 		t.Fatal("a missing config file must be an error")
+	}
+}
+
+func TestSMSRoutesAreValidatedAndTheirPasswordsNeverPrinted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "detour.yaml")
+	yaml := "channels:\n  sms:\n    routes:\n      - name: op1\n        host: 127.0.0.1\n        port: 2775\n        system_id: detour\n        password: pa55w0rd\n        prefixes: [\"44\"]\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Channels.SMS.Routes[0]
+	if r.Password.Reveal() != "pa55w0rd" || r.Window != 100 || r.BindMode != "transceiver" || r.Prefixes[0] != "44" {
+		t.Fatalf("route: window %d mode %s prefixes %v", r.Window, r.BindMode, r.Prefixes)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "pa55w0rd") {
+		t.Fatal("printing the configuration shows a route password")
+	}
+	bad := strings.Replace(yaml, "port: 2775", "port: 0", 1)
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, nil, nil); err == nil || !strings.Contains(err.Error(), "channels.sms.routes[0].port") {
+		t.Fatalf("bad port: %v", err)
 	}
 }
