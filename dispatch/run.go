@@ -11,9 +11,10 @@ import (
 // it and the lease that allows recording its outcome.
 type job struct {
 	msg     *detour.Message
-	attempt *detour.Attempt
+	attempt *detour.Attempt // not stored until its outcome is
 	lease   int64
 	channel detour.Channel
+	claimed time.Time // when the step began, if it had not before
 }
 
 // RunOnce claims up to limit due timers, acts on each inside the claim's
@@ -83,25 +84,30 @@ func (e *Engine) onTimer(m *detour.Message, now time.Time) *job {
 			return nil
 		}
 	case detour.TimerSend:
-		if m.StepStartedAt.IsZero() {
-			m.StepStartedAt = now
-		}
+		return e.prepareSend(m, now, t.Owner, t.Lease, t.Lease > 1)
 	}
-	return e.prepareSend(m, now, t.Owner, t.Lease)
+	return e.prepareSend(m, now, t.Owner, t.Lease, false)
 }
 
 // prepareSend makes the attempt for the current step and keeps the lease,
-// or moves past steps that cannot be sent at all.
-func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lease int64) *job {
-	// An attempt still pending belonged to a sender that died mid-send:
-	// the provider may have taken it. Count it; it is the documented
-	// at-least-once window.
-	for _, a := range m.Attempts {
-		if a.Status == detour.AttemptPending {
-			a.ErrorCode, a.ErrorDetail = detour.ReasonLost, "the sender stopped before the outcome was recorded; the message may have been sent"
-			a.SetStatus(detour.AttemptUnknown, now)
-			e.metrics.unknownOutcomes.Inc()
-		}
+// or moves past steps that cannot be sent at all. The attempt lives in
+// memory until its outcome is recorded: claiming writes only the lease, so
+// a send costs one write fewer. A send timer whose previous lease was never
+// released (Lease above 1: every recorded outcome replaces the timer)
+// belonged to a sender that died mid-send, and the provider may have taken
+// that message: it is recorded as an attempt with an unknown outcome and
+// counted. That is the documented at-least-once window.
+func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lease int64, resumed bool) *job {
+	if resumed {
+		step := m.Steps[m.Step]
+		m.Attempts = append(m.Attempts, &detour.Attempt{
+			ID: e.cfg.IDs.New("att_"), MessageID: m.ID, Step: m.Step, Channel: step.Channel, Route: step.Route,
+			Status: detour.AttemptUnknown, ErrorCode: detour.ReasonLost,
+			ErrorDetail: "the sender stopped before the outcome was recorded; the message may have been sent",
+			CreatedAt:   now, EndedAt: now, UpdatedAt: now,
+		})
+		m.SetStatus(detour.StatusSending, now)
+		e.metrics.unknownOutcomes.Inc()
 	}
 	for {
 		step := m.Steps[m.Step]
@@ -111,10 +117,8 @@ func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lea
 				ID: e.cfg.IDs.New("att_"), MessageID: m.ID, Step: m.Step, Channel: step.Channel, Route: step.Route,
 				Status: detour.AttemptPending, CreatedAt: now, UpdatedAt: now,
 			}
-			m.Attempts = append(m.Attempts, a)
-			m.SetStatus(detour.StatusSending, now)
 			m.Timer = &detour.Timer{Kind: detour.TimerSend, Step: m.Step, RunAt: now.Add(e.cfg.Lease), Owner: owner, Lease: lease}
-			return &job{msg: m, attempt: a, lease: lease, channel: ch}
+			return &job{msg: m, attempt: a, lease: lease, channel: ch, claimed: now}
 		}
 		// The channel was removed from the configuration since, or cannot
 		// carry this content: skip the step at once.

@@ -45,7 +45,12 @@ func (e *Engine) record(j *job, out detour.Outcome) error {
 		from, after = m.Status, m
 		a := m.Attempt(j.attempt.ID)
 		if a == nil {
-			return detour.Errorf(detour.CodeInternal, "attempt %s vanished", j.attempt.ID)
+			c := *j.attempt
+			a = &c
+			m.Attempts = append(m.Attempts, a)
+		}
+		if m.StepStartedAt.IsZero() && a.Step == m.Step {
+			m.StepStartedAt = j.claimed
 		}
 		if out.Route != "" {
 			a.Route = out.Route
@@ -68,12 +73,14 @@ func (e *Engine) record(j *job, out detour.Outcome) error {
 		case detour.Retryable:
 			a.ErrorCode, a.ErrorDetail = out.Reason, out.Detail
 			a.SetStatus(detour.AttemptFailed, now)
+			m.SetStatus(detour.StatusSending, now) // being retried
 			if ours {
 				wake = e.retryOrAdvance(m, now, out)
 			}
 		default:
 			a.ErrorCode, a.ErrorDetail = out.Reason, out.Detail
 			a.SetStatus(detour.AttemptFailed, now)
+			m.SetStatus(detour.StatusSending, now) // moving on, or failed below
 			if ours {
 				wake = advance(m, now, out.Reason, out.Detail)
 			}
