@@ -11,8 +11,8 @@ type Status string
 
 // Message statuses.
 const (
-	StatusQueued    Status = "queued"    // accepted and stored, not yet handed to a channel
-	StatusSending   Status = "sending"   // a send is in progress or being retried
+	StatusQueued    Status = "queued"    // accepted and stored; no channel has answered yet
+	StatusSending   Status = "sending"   // a send failed and is being retried, or the next step is being tried
 	StatusSent      Status = "sent"      // a provider accepted it; waiting for a receipt
 	StatusDelivered Status = "delivered" // a channel reported delivery to the handset
 	StatusRead      Status = "read"      // the recipient read it (channels that report reads)
