@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"unsafe"
 )
 
 // Bounds of the C-octet string fields, counting the terminating NUL, from
@@ -25,14 +26,24 @@ const (
 // decoder reads the fields of one PDU body in order. The first failure
 // sticks: later reads return zero values and err keeps the first cause.
 //
-// Decoded values never alias the input: strings are substrings of one copy
-// of the body, byte fields sub-slices of another, made only when needed.
+// Decoded values never alias the input: they all point into one copy of the
+// body, made on the first non-empty field. Strings view the octets of their
+// own fields and byte slices those of theirs, capped so that appending to
+// them reallocates; the regions never overlap, so writing into a decoded
+// byte slice cannot change a decoded string.
 type decoder struct {
 	b   []byte
 	off int
-	s   string
 	own []byte
 	err *fieldError
+}
+
+// owned returns octets [start, end) of the private copy of the body.
+func (d *decoder) owned(start, end int) []byte {
+	if d.own == nil {
+		d.own = bytes.Clone(d.b)
+	}
+	return d.own[start:end:end]
 }
 
 func (d *decoder) fail(field string, st Status, err error) {
@@ -95,10 +106,8 @@ func (d *decoder) cstring(field string, max int, st Status) string {
 	if i == 0 {
 		return ""
 	}
-	if d.s == "" {
-		d.s = string(d.b)
-	}
-	return d.s[start : start+i]
+	b := d.owned(start, start+i)
+	return unsafe.String(&b[0], len(b)) // b is never handed out as a slice
 }
 
 // time reads a schedule_delivery_time, validity_period or final_date: a
@@ -125,10 +134,7 @@ func (d *decoder) bytes(field string, n int, st Status) []byte {
 	if n == 0 {
 		return nil
 	}
-	if d.own == nil {
-		d.own = bytes.Clone(d.b)
-	}
-	return d.own[start : start+n : start+n]
+	return d.owned(start, start+n)
 }
 
 // end fails if octets are left over.
