@@ -9,12 +9,22 @@ import (
 // compare: spaces trimmed, lower case, leading zeros removed (all zeros
 // become "0"). Store the submit_sm_resp message_id in this form.
 func NormalizeID(id string) string {
-	id = strings.ToLower(strings.TrimSpace(id))
-	trimmed := strings.TrimLeft(id, "0")
-	if trimmed == "" && id != "" {
+	id = strings.ToLower(id)
+	zero := false
+	for {
+		t := strings.TrimSpace(id)
+		if u := strings.TrimLeft(t, "0"); u != t {
+			zero, t = true, u
+		}
+		if t == id {
+			break
+		}
+		id = t
+	}
+	if id == "" && zero {
 		return "0"
 	}
-	return trimmed
+	return id
 }
 
 // IDCandidates returns the normalized ids (see NormalizeID) a receipt's id

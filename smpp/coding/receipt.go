@@ -173,7 +173,7 @@ func readWord(s string, i int) (string, int) {
 }
 
 func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\v' || s[i] == '\f') {
 		i++
 	}
 	return i
@@ -181,7 +181,7 @@ func skipSpace(s string, i int) int {
 
 // isSep reports whether c separates receipt fields.
 func isSep(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ','
+	return c == ' ' || c == ',' || '\t' <= c && c <= '\r' // \t \n \v \f \r
 }
 
 // parseReceiptDate reads YYMMDDhhmm, YYMMDDhhmmss or YYYYMMDDhhmmss as UTC;
