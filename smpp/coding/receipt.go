@@ -138,23 +138,31 @@ func ParseReceipt(s string) (Receipt, error) {
 // normalized key and the index after the colon.
 func readKey(s string, i int) (key string, next int, ok bool) {
 	word, j := readWord(s, i)
-	switch strings.ToLower(word) {
-	case keyID, keySub, keyDlvrd, keyStat, keyErr, keyText:
-		key = strings.ToLower(word)
-	case "submit", "done":
-		k := j
-		for k < len(s) && (s[k] == ' ' || s[k] == '_') {
-			k++
+	switch {
+	case strings.EqualFold(word, "submit"):
+		key = keySubmitDate
+	case strings.EqualFold(word, "done"):
+		key = keyDoneDate
+	}
+	if key != "" {
+		// "submit date", "submit_date", "submit  date".
+		for j < len(s) && (s[j] == ' ' || s[j] == '_') {
+			j++
 		}
-		date, k := readWord(s, k)
-		if !strings.EqualFold(date, "date") {
+		var date string
+		if date, j = readWord(s, j); !strings.EqualFold(date, "date") {
 			return "", 0, false
 		}
-		key, j = strings.ToLower(word)+"date", k
-	case keySubmitDate, keyDoneDate:
-		key = strings.ToLower(word)
-	default:
-		return "", 0, false
+	} else {
+		for _, k := range [...]string{keyID, keySub, keyDlvrd, keyStat, keyErr, keyText, keySubmitDate, keyDoneDate} {
+			if strings.EqualFold(word, k) {
+				key = k
+				break
+			}
+		}
+		if key == "" {
+			return "", 0, false
+		}
 	}
 	j = skipSpace(s, j)
 	if j == len(s) || s[j] != ':' {
