@@ -183,7 +183,7 @@ func gsmOnly(s string) bool {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if _, _, ok := gsmLookup(r); !ok || r == utf8.RuneError && n == 1 {
+		if _, _, ok := gsmLookup(r); !ok { // U+FFFD, for invalid UTF-8, is not in it
 			return false
 		}
 		i += n
