@@ -65,6 +65,7 @@ type Outcome struct {
 	ProviderID string        // with Accepted: the provider's message id, for receipts
 	Route      string        // the route actually used
 	Segments   int           // parts sent, where the channel splits messages
+	Parts      []string      // with Accepted and several parts sent separately: every part's provider id, in order
 	Reason     Code          // with Retryable or Permanent: one of the Reason codes
 	Detail     string        // a human-readable detail; never a secret
 	RetryAfter time.Duration // with Retryable: the provider's hint, 0 if none

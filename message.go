@@ -103,7 +103,8 @@ type Attempt struct {
 	Route      string
 	ProviderID string // the channel's id for the message (SMPP message_id, WhatsApp wamid)
 	Status     AttemptStatus
-	Segments   int // parts the channel split the message into, if it reports them
+	Segments   int    // parts the channel split the message into, if it reports them
+	Parts      []Part // with several parts sent separately: each one's id and status
 
 	ErrorCode   Code
 	ErrorDetail string
@@ -254,6 +255,7 @@ func (m *Message) Clone() *Message {
 	c.Attempts = make([]*Attempt, len(m.Attempts))
 	for i, a := range m.Attempts {
 		ac := *a
+		ac.Parts = append([]Part(nil), a.Parts...)
 		c.Attempts[i] = &ac
 	}
 	if m.Timer != nil {

@@ -406,7 +406,8 @@ func stored(e *env) *detour.Message {
 	a1.SetStatus(detour.AttemptFailed, at.Add(time.Second))
 	a1.ErrorCode, a1.ErrorDetail = detour.ReasonThrottled, "slow down"
 	a2 := &detour.Attempt{ID: ids.New("att_"), MessageID: m.ID, Step: 1, Channel: "sandbox", Route: "r2", Status: detour.AttemptPending,
-		ProviderID: "p-2", Segments: 1, CreatedAt: at.Add(time.Second)}
+		ProviderID: "p-2", Segments: 2, CreatedAt: at.Add(time.Second),
+		Parts: []detour.Part{{ProviderID: "p-2", Status: detour.AttemptDelivered}, {ProviderID: "p-3", Status: detour.AttemptDelivered}}}
 	a2.SetStatus(detour.AttemptSent, at.Add(2*time.Second))
 	a2.SetStatus(detour.AttemptDelivered, at.Add(3*time.Second))
 	m.Attempts = []*detour.Attempt{a1, a2}

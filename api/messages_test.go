@@ -202,7 +202,7 @@ func TestGetMessage(t *testing.T) {
 		t.Errorf("first attempt %+v", a)
 	}
 	b := got.Attempts[1]
-	if b.ProviderMessageID != "p-2" || b.Route != "r2" || b.Segments != 1 || len(b.History) != 3 || b.History[2].Status != "delivered" {
+	if b.ProviderMessageID != "p-2" || b.Route != "r2" || b.Segments != 2 || len(b.Parts) != 2 || b.Parts[1].ProviderMessageID != "p-3" || len(b.History) != 3 || b.History[2].Status != "delivered" {
 		t.Errorf("second attempt %+v", b)
 	}
 	if !strings.Contains(w.Body.String(), `"created_at":"2025-03-01T12:00:00.5Z"`) {

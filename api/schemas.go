@@ -114,11 +114,16 @@ func componentSchemas() map[string]any {
 				"provider_message_id": withDesc(str(""), "The provider's id for the message, once it accepted it."),
 				"status":              attemptStatusSchema(),
 				"segments":            map[string]any{"type": "integer", "minimum": 1, "description": "Parts the channel split the message into, when it reports it."},
+				"parts":               withDesc(array(ref("Part")), "With a message sent in several parts (a long SMS): each part's provider id and status. The attempt is delivered when every part is, failed when one part is."),
 				"error":               withDesc(ref("ErrorInfo"), "Why the attempt failed, if it did. Codes: "+reasonList()+"."),
 				"created_at":          dateTime("When the attempt was handed to the channel."),
 				"updated_at":          dateTime("When the attempt last changed."),
 				"history":             withDesc(array(ref("StatusChange")), "The statuses the attempt went through, oldest first."),
 			}),
+		"Part": object("One part of a message sent in several parts.", []string{"provider_message_id", "status"}, map[string]any{
+			"provider_message_id": withDesc(str(""), "The provider's id for this part."),
+			"status":              attemptStatusSchema(),
+		}),
 		"StatusChange": object("One entry of an attempt's history.", []string{"status", "at"}, map[string]any{
 			"status": attemptStatusSchema(),
 			"at":     dateTime("When the status was entered."),

@@ -69,6 +69,9 @@ type Attempt struct {
 	// Segments is how many parts the channel split the message into, when
 	// it reports it.
 	Segments int `json:"segments,omitempty"`
+	// Parts lists each part of a message sent in several parts, with its
+	// provider id and status.
+	Parts []Part `json:"parts,omitempty"`
 	// Error says why the attempt failed, if it did.
 	Error *ErrorInfo `json:"error,omitempty"`
 	// CreatedAt is when the attempt was handed to the channel.
@@ -178,6 +181,7 @@ func fromAttempt(a *detour.Attempt) Attempt {
 		ProviderMessageID: a.ProviderID,
 		Status:            string(a.Status),
 		Segments:          a.Segments,
+		Parts:             fromParts(a.Parts),
 		CreatedAt:         a.CreatedAt.UTC(),
 		UpdatedAt:         a.UpdatedAt.UTC(),
 	}
@@ -191,6 +195,25 @@ func fromAttempt(a *detour.Attempt) Attempt {
 	out.History = make([]StatusChange, len(h))
 	for i, c := range h {
 		out.History[i] = StatusChange{Status: string(c.Status), At: c.At.UTC()}
+	}
+	return out
+}
+
+// Part is one part of a message sent in several parts.
+type Part struct {
+	// ProviderMessageID is the provider's id for this part.
+	ProviderMessageID string `json:"provider_message_id"`
+	// Status is the part's own status.
+	Status string `json:"status"`
+}
+
+func fromParts(ps []detour.Part) []Part {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]Part, len(ps))
+	for i, p := range ps {
+		out[i] = Part{ProviderMessageID: p.ProviderID, Status: string(p.Status)}
 	}
 	return out
 }

@@ -572,3 +572,27 @@ func TestStartStopDrainsAndLeaksNothing(t *testing.T) {
 	w.engine.Stop()
 	w.engine.Stop()
 }
+
+func TestMultipartIsDeliveredWhenAllPartsAre(t *testing.T) {
+	w := newWorld(t, nil)
+	w.a.outcomes = []detour.Outcome{{Result: detour.Accepted, Route: "r1", Parts: []string{"p1", "p2", "p3"}, Segments: 3}}
+	m := w.send(&detour.SendRequest{})
+	w.run()
+	m = w.get(m.ID)
+	a := m.Attempts[0]
+	if a.ProviderID != "p1" || a.Segments != 3 || len(a.Parts) != 3 {
+		t.Fatalf("attempt %+v", a)
+	}
+	for i, pid := range []string{"p3", "p1"} {
+		if err := w.engine.Receipt(context.Background(), detour.Receipt{Channel: "a", Route: "r1", ProviderID: pid, Status: detour.AttemptDelivered}); err != nil {
+			t.Fatal(err)
+		}
+		if st := w.get(m.ID).Status; st != detour.StatusSent {
+			t.Fatalf("after %d of 3 parts the message is %s, want sent", i+1, st)
+		}
+	}
+	if err := w.engine.Receipt(context.Background(), detour.Receipt{Channel: "a", Route: "r1", ProviderID: "p2", Status: detour.AttemptDelivered}); err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, w.get(m.ID), detour.StatusDelivered)
+}

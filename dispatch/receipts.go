@@ -38,6 +38,15 @@ func (e *Engine) Receipt(ctx context.Context, r detour.Receipt) error {
 func (e *Engine) applyReceipt(now time.Time) func(*detour.Message, *detour.Attempt, detour.Receipt) error {
 	return func(m *detour.Message, a *detour.Attempt, r detour.Receipt) error {
 		from := m.Status
+		if len(a.Parts) > 1 {
+			// A multipart message is delivered when every part is, and
+			// failed as soon as one part is.
+			whole, _ := a.PartReceipt(r.ProviderID, r.Status)
+			if whole == "" {
+				return nil
+			}
+			r.Status = whole
+		}
 		at := r.At
 		if at.IsZero() || at.After(now) {
 			at = now

@@ -65,6 +65,16 @@ func (e *Engine) record(j *job, out detour.Outcome) error {
 		switch out.Result {
 		case detour.Accepted:
 			a.ProviderID = out.ProviderID
+			if len(out.Parts) > 1 {
+				a.Parts = make([]detour.Part, len(out.Parts))
+				for i, id := range out.Parts {
+					a.Parts[i] = detour.Part{ProviderID: id, Status: detour.AttemptSent}
+				}
+				if a.ProviderID == "" {
+					a.ProviderID = out.Parts[0]
+				}
+				a.Segments = max(a.Segments, len(out.Parts))
+			}
 			a.SetStatus(detour.AttemptSent, now)
 			m.SetStatus(detour.StatusSent, now)
 			if ours {

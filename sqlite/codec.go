@@ -117,15 +117,25 @@ const insertMessage = `INSERT INTO messages (id, tenant_id, to_number, content, 
 
 // attemptCols are the columns of an attempt row, in scanAttempt's order.
 const attemptCols = `id, message_id, step, channel, route, provider_id, status, segments, error_code,
-	error_detail, created_at, sent_at, delivered_at, read_at, ended_at, updated_at`
+	error_detail, created_at, sent_at, delivered_at, read_at, ended_at, updated_at, parts`
+
+// insertAttempt inserts one attempt row; its arguments are attemptArgs.
+const insertAttempt = `INSERT INTO attempts (` + attemptCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func scanAttempt(s scanner) (*detour.Attempt, error) {
 	var a detour.Attempt
 	var created, sent, delivered, read, ended, updated int64
+	var parts string
 	err := s.Scan(&a.ID, &a.MessageID, &a.Step, &a.Channel, &a.Route, &a.ProviderID, &a.Status, &a.Segments,
-		&a.ErrorCode, &a.ErrorDetail, &created, &sent, &delivered, &read, &ended, &updated)
+		&a.ErrorCode, &a.ErrorDetail, &created, &sent, &delivered, &read, &ended, &updated, &parts)
 	if err != nil {
 		return nil, err
+	}
+	if parts != "" {
+		if err := json.Unmarshal([]byte(parts), &a.Parts); err != nil {
+			return nil, fmt.Errorf("attempt %s: parts: %w", a.ID, err)
+		}
 	}
 	a.CreatedAt, a.SentAt, a.DeliveredAt = fromMicros(created), fromMicros(sent), fromMicros(delivered)
 	a.ReadAt, a.EndedAt, a.UpdatedAt = fromMicros(read), fromMicros(ended), fromMicros(updated)
@@ -135,9 +145,14 @@ func scanAttempt(s scanner) (*detour.Attempt, error) {
 // attemptArgs returns an attempt's column values in attemptCols order.
 // Comparing two attempts' args is how changes are detected.
 func attemptArgs(a *detour.Attempt, messageID string) []any {
+	parts := ""
+	if len(a.Parts) > 0 {
+		b, _ := json.Marshal(a.Parts) // a slice of plain structs always encodes
+		parts = string(b)
+	}
 	return []any{a.ID, messageID, a.Step, a.Channel, a.Route, a.ProviderID, string(a.Status), a.Segments,
 		string(a.ErrorCode), a.ErrorDetail, micros(a.CreatedAt), micros(a.SentAt), micros(a.DeliveredAt),
-		micros(a.ReadAt), micros(a.EndedAt), micros(a.UpdatedAt)}
+		micros(a.ReadAt), micros(a.EndedAt), micros(a.UpdatedAt), parts}
 }
 
 // timerArgs returns a timer's values in the order kind, step, run_at,

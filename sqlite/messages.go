@@ -64,9 +64,10 @@ func (db *DB) CreateMessage(ctx context.Context, m *detour.Message, idem *detour
 			}
 		}
 		for _, a := range m.Attempts {
-			_, err := tx.exec(ctx, `INSERT INTO attempts (`+attemptCols+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, attemptArgs(a, m.ID)...)
-			if err != nil {
+			if _, err := tx.exec(ctx, insertAttempt, attemptArgs(a, m.ID)...); err != nil {
+				return err
+			}
+			if err := indexParts(ctx, tx, nil, a); err != nil {
 				return err
 			}
 		}

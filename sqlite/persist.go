@@ -93,19 +93,38 @@ func saveAttempts(ctx context.Context, tx *wtx, before, after *detour.Message) e
 		prev, ok := old[a.ID]
 		switch {
 		case !ok:
-			_, err := tx.exec(ctx, `INSERT INTO attempts (`+attemptCols+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-			if err != nil {
+			if _, err := tx.exec(ctx, insertAttempt, args...); err != nil {
 				return fmt.Errorf("insert attempt %s: %w", a.ID, err)
 			}
 		case !slices.Equal(args, attemptArgs(prev, after.ID)):
 			err := mustAffect(tx.exec(ctx, `UPDATE attempts SET step = ?, channel = ?, route = ?,
 				provider_id = ?, status = ?, segments = ?, error_code = ?, error_detail = ?, created_at = ?,
-				sent_at = ?, delivered_at = ?, read_at = ?, ended_at = ?, updated_at = ? WHERE id = ?`,
+				sent_at = ?, delivered_at = ?, read_at = ?, ended_at = ?, updated_at = ?, parts = ? WHERE id = ?`,
 				append(args[2:], a.ID)...))
 			if err != nil {
 				return fmt.Errorf("update attempt %s: %w", a.ID, err)
 			}
+		}
+		if err := indexParts(ctx, tx, prev, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexParts records, for receipts, which attempt each part's provider id
+// belongs to, for parts that were not indexed before (prev is the attempt
+// as loaded, nil if new). The first part is found through the attempt's
+// own provider_id.
+func indexParts(ctx context.Context, tx *wtx, prev, a *detour.Attempt) error {
+	if len(a.Parts) < 2 || prev != nil && len(prev.Parts) == len(a.Parts) {
+		return nil
+	}
+	for _, p := range a.Parts[1:] {
+		_, err := tx.exec(ctx, `INSERT OR IGNORE INTO attempt_parts (channel, route, provider_id, attempt_id)
+			VALUES (?, ?, ?, ?)`, a.Channel, a.Route, p.ProviderID, a.ID)
+		if err != nil {
+			return fmt.Errorf("index parts of attempt %s: %w", a.ID, err)
 		}
 	}
 	return nil

@@ -51,6 +51,13 @@ func findAttempt(ctx context.Context, q querier, r detour.Receipt) (msgID, attID
 	err = q.queryRow(ctx, `SELECT message_id, id FROM attempts
 		WHERE channel = ? AND route = ? AND provider_id = ? AND provider_id <> ''
 		ORDER BY rowid DESC LIMIT 1`, r.Channel, r.Route, r.ProviderID).Scan(&msgID, &attID)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return msgID, attID, err
+	}
+	// A later part of a multipart attempt.
+	err = q.queryRow(ctx, `SELECT a.message_id, a.id FROM attempt_parts p JOIN attempts a ON a.id = p.attempt_id
+		WHERE p.channel = ? AND p.route = ? AND p.provider_id = ?
+		ORDER BY a.rowid DESC LIMIT 1`, r.Channel, r.Route, r.ProviderID).Scan(&msgID, &attID)
 	return msgID, attID, err
 }
 

@@ -155,3 +155,42 @@ func testReceiptOrphanDropped(t *testing.T, e *env) {
 		t.Fatalf("RetryOrphans after the drop = %d, %v; the receipt should be gone", n, err)
 	}
 }
+
+func testReceiptMultipart(t *testing.T, e *env) {
+	ten := e.tenant()
+	m := e.create(t, e.message(ten, t0))
+	a := e.attempt(m, t0, "part-1")
+	a.Status, a.SentAt, a.Segments = detour.AttemptSent, t0.Add(time.Second), 3
+	a.Parts = []detour.Part{{ProviderID: "part-1", Status: detour.AttemptSent},
+		{ProviderID: "part-2", Status: detour.AttemptSent}, {ProviderID: "part-3", Status: detour.AttemptSent}}
+	e.update(t, m.ID, func(m *detour.Message) { m.Attempts = append(m.Attempts, a) })
+	e.reopen(t)
+	got := e.get(t, ten, m.ID)
+	if len(got.Attempts) != 1 || len(got.Attempts[0].Parts) != 3 || got.Attempts[0].Parts[2].ProviderID != "part-3" {
+		t.Fatalf("parts did not survive: %+v", got.Attempts)
+	}
+	// A receipt about any part finds the attempt; the function sees which.
+	for _, pid := range []string{"part-3", "part-1", "part-2"} {
+		r := detour.Receipt{Channel: "sms", Route: "op1", ProviderID: pid, Status: detour.AttemptDelivered}
+		matched, err := e.s.ApplyReceipt(e.ctx, r, func(mm *detour.Message, aa *detour.Attempt) error {
+			if aa == nil || aa.ID != a.ID {
+				t.Errorf("receipt for %s found attempt %+v", pid, aa)
+				return nil
+			}
+			aa.PartReceipt(pid, detour.AttemptDelivered)
+			return nil
+		})
+		if err != nil || !matched {
+			t.Fatalf("receipt for %s: matched=%v err=%v", pid, matched, err)
+		}
+	}
+	for _, p := range e.get(t, ten, m.ID).Attempts[0].Parts {
+		if p.Status != detour.AttemptDelivered {
+			t.Fatalf("part statuses were not saved: %+v", e.get(t, ten, m.ID).Attempts[0].Parts)
+		}
+	}
+	r := detour.Receipt{Channel: "sms", Route: "op2", ProviderID: "part-2", Status: detour.AttemptDelivered}
+	if matched, err := e.s.ApplyReceipt(e.ctx, r, func(*detour.Message, *detour.Attempt) error { return nil }); err != nil || matched {
+		t.Fatalf("a part id on another route must not match: %v %v", matched, err)
+	}
+}

@@ -61,6 +61,7 @@ func Run(t *testing.T, h Harness) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ReceiptMatch", testReceiptMatch},
 		{"ReceiptOrphan", testReceiptOrphan},
+		{"ReceiptMultipart", testReceiptMultipart},
 		{"ReceiptOrphanDropped", testReceiptOrphanDropped},
 		{"NextDueAndDue", testNextDueAndDue},
 		{"PurgeIdempotency", testPurgeIdempotency},
