@@ -32,6 +32,7 @@ type RouteConfig struct {
 	ReconnectMin    time.Duration `koanf:"reconnect_min"`
 	ReconnectMax    time.Duration `koanf:"reconnect_max"`
 
+	ReceiptIDs    string `koanf:"receipt_ids"`     // same (default), hex_to_decimal or decimal_to_hex
 	GSMDataCoding uint8  `koanf:"gsm_data_coding"` // 0 (SMSC default alphabet) or 1 (IA5)
 	Pack7Bit      bool   `koanf:"pack_7bit"`       // pack GSM septets, for SMSCs that expect it
 	Split         string `koanf:"split"`           // udh (default), sar or payload
@@ -78,6 +79,9 @@ func (c RouteConfig) WithDefaults() RouteConfig {
 	if c.Split == "" {
 		c.Split = SplitUDH
 	}
+	if c.ReceiptIDs == "" {
+		c.ReceiptIDs = IDsSame
+	}
 	def(&c.EnquireLink, 30*time.Second)
 	def(&c.ResponseTimeout, 10*time.Second)
 	def(&c.ReconnectMin, time.Second)
@@ -120,6 +124,8 @@ func (c RouteConfig) Validate(i int) error {
 		return bad("response_timeout", "must be at least 100ms")
 	case c.ReconnectMin <= 0 || c.ReconnectMax < c.ReconnectMin:
 		return bad("reconnect_min", "must be positive and at most reconnect_max")
+	case c.ReceiptIDs != IDsSame && c.ReceiptIDs != IDsHexToDecimal && c.ReceiptIDs != IDsDecimalToHex:
+		return bad("receipt_ids", "must be %s, %s or %s", IDsSame, IDsHexToDecimal, IDsDecimalToHex)
 	case c.GSMDataCoding > 1:
 		return bad("gsm_data_coding", "must be 0 (SMSC default) or 1 (IA5)")
 	case c.Split != SplitUDH && c.Split != SplitSAR && c.Split != SplitPayload:
