@@ -21,7 +21,7 @@ func TestReceiptsFromTLVsThenText(t *testing.T) {
 	}{
 		{"TLVs win over the text", smpp.DeliverSM{ESMClass: 0x04,
 			ShortMessage: []byte("id:999 sub:001 dlvrd:000 submit date:2611220959 done date:2611221000 stat:UNDELIV err:001 text:x"),
-			TLVs: smpp.TLVs{smpp.CStringTLV(smpp.TagReceiptedMessageID, "00AB12"), smpp.Uint8TLV(smpp.TagMessageState, 2)}},
+			TLVs:         smpp.TLVs{smpp.CStringTLV(smpp.TagReceiptedMessageID, "00AB12"), smpp.Uint8TLV(smpp.TagMessageState, 2)}},
 			"", detour.Receipt{Channel: "sms", Route: "op1", ProviderID: "ab12", Status: detour.AttemptDelivered, At: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}, true},
 		{"text only, hex submit and decimal receipt", smpp.DeliverSM{ESMClass: 0x04,
 			ShortMessage: []byte("ID:6699 SUB:001 DLVRD:001 SUBMIT DATE:261122095959 DONE DATE:261122095959 STAT:DELIVRD ERR:000 TEXT:hi")},
