@@ -172,8 +172,9 @@ type Config struct {
 	// BindTimeout closes a connection that has not bound this long after
 	// connecting (real time); 0 means 10s.
 	BindTimeout time.Duration
-	// MaxQueued caps the deliver_sm waiting per account for a receiver;
-	// past it the oldest are dropped and counted. 0 means 1,000,000.
+	// MaxQueued caps the receipts and MO messages not yet acknowledged
+	// (waiting for their delay, for a receiver or for an answer); past it
+	// new ones are dropped and counted. 0 means 1,000,000.
 	MaxQueued int
 	// Keep is how many recent messages are kept for Messages and for
 	// query_sm; 0 means 100,000.
@@ -186,7 +187,8 @@ type Config struct {
 	Behavior Behavior
 	// OnMessage, if set, is called with every message a handset would
 	// receive, once all its parts have arrived. It is called from the
-	// connection's goroutine and must not block for long.
+	// connections' goroutines, possibly concurrently, and must not block
+	// for long.
 	OnMessage func(Message)
 
 	Clock  detour.Clock // the real clock if nil

@@ -87,7 +87,7 @@ func (a *account) receiver(window int) *session {
 	n := len(a.receivers)
 	for i := 0; i < n; i++ {
 		a.rr = (a.rr + 1) % n
-		if ss := a.receivers[a.rr]; len(ss.outstanding) < window && !ss.gone {
+		if ss := a.receivers[a.rr]; len(ss.outstanding) < window && !ss.gone && !ss.broken {
 			return ss
 		}
 	}
@@ -157,7 +157,7 @@ func (s *Server) pump(a *account) {
 		if err := ss.c.send(p, false, true); err != nil {
 			// The connection is closing; its reader will remove it.
 			a.pushFront([]*delivery{d})
-			ss.gone = true
+			ss.broken = true
 			continue
 		}
 		ss.outstanding[p.Sequence] = d

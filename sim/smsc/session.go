@@ -30,7 +30,8 @@ type session struct {
 	unbinding   bool // we sent unbind
 	seq         uint32
 	outstanding map[uint32]*delivery
-	gone        bool
+	gone        bool // removed from the server
+	broken      bool // a write failed: take no more deliver_sm
 
 	bindFailures int // reader goroutine only
 }
