@@ -148,8 +148,8 @@ var (
 	// ErrResponseTimeout: no response came within ResponseTimeout. The
 	// SMSC may or may not have taken the message.
 	ErrResponseTimeout = errors.New("smpp: no response in time")
-	// ErrClosed: the client was stopped (or never started). The message
-	// was not sent.
+	// ErrClosed: the client was stopped. The message was not sent. (Before
+	// Start, Submit waits for a bind like at any other time.)
 	ErrClosed = errors.New("smpp: client stopped")
 )
 
@@ -279,8 +279,9 @@ func (c *Client) unbindCtx() context.Context {
 }
 
 // Submit sends one submit_sm and waits for its submit_sm_resp. It waits,
-// bounded by ctx, for a throughput token and for a free window slot on a
-// bound connection. The PDU's sequence number is assigned here.
+// bounded by ctx, for a free window slot on a bound connection, then for a
+// throughput token (and the end of a pause the SMSC asked for, see Stats).
+// The PDU's sequence number is assigned here.
 //
 // A response with ESME_ROK gives the message id. Any other status is
 // returned as a *StatusError alongside the result. ErrNotBound,
@@ -309,16 +310,23 @@ func (c *Client) submit(ctx context.Context, cmd CommandID, body Body) (SubmitRe
 		return SubmitResult{}, err
 	}
 	*bp = b
-	if err := c.throttle.wait(ctx, c.stopping); err != nil {
-		putBuf(bp)
-		return SubmitResult{}, err
-	}
+	throttled := false
 	for {
 		s, err := c.window.acquire(ctx)
 		if err != nil {
-			c.throttle.unreserve()
 			putBuf(bp)
 			return SubmitResult{}, err
+		}
+		// The throughput token is taken with the slot in hand, so that
+		// submits leave at the configured rate even after waiting for
+		// the window.
+		if !throttled {
+			if err := c.throttle.wait(ctx, c.stopping); err != nil {
+				c.window.release(s)
+				putBuf(bp)
+				return SubmitResult{}, err
+			}
+			throttled = true
 		}
 		call := s.register(cmd, bp)
 		if call == nil {

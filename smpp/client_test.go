@@ -21,7 +21,7 @@ const testPassword = "pw!x7Q"
 
 // startClient starts a client against s with quick reconnects; the test's
 // cleanup stops it.
-func startClient(t *testing.T, s *testSMSC, cfg ClientConfig) *Client {
+func startClient(t testing.TB, s *testSMSC, cfg ClientConfig) *Client {
 	t.Helper()
 	cfg.Addr = s.addr()
 	if cfg.SystemID == "" {
@@ -46,7 +46,7 @@ func startClient(t *testing.T, s *testSMSC, cfg ClientConfig) *Client {
 	return c
 }
 
-func waitBound(t *testing.T, c *Client, n int) {
+func waitBound(t testing.TB, c *Client, n int) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%d bound connections", n), func() bool {
 		k := 0
@@ -769,4 +769,48 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.w.Write(p)
+}
+
+func TestBrokenResponseResolvedByItsHeader(t *testing.T) {
+	s := newTestSMSC(t)
+	s.setHold(true)
+	c := startClient(t, s, ClientConfig{})
+	ch := submitAsync(context.Background(), c, msg("1"))
+	waitFor(t, "held", func() bool { return s.nheld() == 1 })
+	h := s.take()[0]
+	seq := h.p.Sequence
+	// submit_sm_resp, ESME_RSYSERR, a message_id with no NUL.
+	raw := []byte{0, 0, 0, 19, 0x80, 0, 0, 4, 0, 0, 0, 8, byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq), 'a', 'b', 'c'}
+	h.c.mu.Lock()
+	h.c.w.Write(raw)
+	h.c.w.Flush()
+	h.c.mu.Unlock()
+	var se *StatusError
+	if o := recv(t, ch); !errors.As(o.err, &se) || se.Status != StatusSysErr {
+		t.Errorf("err %v, want ESME_RSYSERR", o.err)
+	}
+	waitFor(t, "generic_nack", func() bool { return len(s.responses()) == 1 })
+	if r := s.responses()[0]; r.Command != CommandGenericNack || r.Sequence != seq {
+		t.Errorf("answer %+v", r.Header)
+	}
+}
+
+func TestStopDuringBackoffAndWhileSubmitsWait(t *testing.T) {
+	s := newTestSMSC(t)
+	s.set(func() { s.bindStatus = StatusBindFail })
+	clk := clocktest.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	c := startClient(t, s, ClientConfig{Clock: clk, ReconnectMin: time.Minute, ReconnectMax: time.Hour})
+	ch := submitAsync(context.Background(), c, msg("1"))
+	if !clk.WaitForWaiters(1, 10*time.Second) {
+		t.Fatal("no backoff timer")
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if o := recv(t, ch); !errors.Is(o.err, ErrClosed) {
+		t.Errorf("waiting submit: %v, want ErrClosed", o.err)
+	}
+	if st := c.Stats().Binds[0]; st.State != StateClosed {
+		t.Errorf("state %s", st.State)
+	}
 }

@@ -276,6 +276,10 @@ func (s *session) readLoop() {
 			s.rx.Add(1)
 			s.b.log.Warn("smpp: undecodable PDU", "err", err)
 			s.send(de.Reply())
+			if h := de.Header; !de.Fatal && h.Command.IsResponse() && h.Status != StatusOK {
+				// A broken body, but the header says how it went.
+				s.resolve(h.Sequence, h.Command, h.Status, "")
+			}
 			if de.Fatal {
 				s.closeAfterFlush(err)
 				<-s.done
