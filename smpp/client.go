@@ -175,6 +175,21 @@ type SubmitResult struct {
 // reconnect on their own, a window of outstanding submits per connection,
 // a throughput cap over all of them and keep-alives. Its methods are safe
 // for concurrent use.
+//
+// Slowing down: when the SMSC answers ESME_RTHROTTLED or ESME_RMSGQFUL,
+// the client itself pauses new submits, 250ms at first, doubling up to 4s
+// while the SMSC keeps throttling after each pause, and starting over once
+// it answers ESME_ROK after one; Stats().PausedUntil shows the pause. The
+// throttled submit is returned with its *StatusError, for the caller to
+// retry or reroute; the caller need not slow the route down itself.
+//
+// Dead connections: after EnquireLink without a PDU from the SMSC the
+// client sends enquire_link, and closes the connection if no response
+// comes within ResponseTimeout. A submit unanswered for ResponseTimeout
+// fails with ErrResponseTimeout and sends such a probe at once; three in a
+// row close the connection even if the probe is answered. A read deadline
+// in real time backs this up, so a silent or slow-dripping peer cannot hold
+// a connection forever.
 type Client struct {
 	cfg      ClientConfig
 	log      *slog.Logger
@@ -302,6 +317,9 @@ func (c *Client) submit(ctx context.Context, cmd CommandID, body Body) (SubmitRe
 	case <-c.stopping:
 		return SubmitResult{}, ErrClosed
 	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return SubmitResult{}, err
 	}
 	bp := getBuf()
 	b, err := AppendPDU((*bp)[:0], PDU{Header: Header{Command: cmd}, Body: body})

@@ -145,8 +145,10 @@ func TestWindowLimit(t *testing.T) {
 	answered := 0
 	for answered < total {
 		waitFor(t, "held submits", func() bool { return s.nheld() == min(window, total-answered) })
-		if got := c.Stats().Binds[0].InFlight; got != s.nheld() {
-			t.Errorf("InFlight %d, SMSC holds %d", got, s.nheld())
+		// A full window at the SMSC is the client's whole window. (In the
+		// last round the client may not have read every answer yet.)
+		if got := c.Stats().Binds[0].InFlight; s.nheld() == window && got != window {
+			t.Errorf("InFlight %d with a full window at the SMSC", got)
 		}
 		for _, h := range s.take() {
 			h.c.send(okResp(h.p, "x"))
