@@ -48,6 +48,7 @@ const (
 	ReasonExpired            Code = "expired"               // the validity ran out before delivery
 	ReasonLost               Code = "outcome_unknown"       // the sender died mid-send; the message may have gone out
 	ReasonNoSteps            Code = "no_steps_left"         // every step of the policy was tried
+	ReasonNoRoute            Code = "no_route"              // no route of the channel covers the destination
 	ReasonCanceled           Code = "canceled"              // canceled by the API caller
 )
 

@@ -1,0 +1,236 @@
+package sms_test
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/sim/smsc"
+	"github.com/detourhq/detour/smpp"
+	"github.com/detourhq/detour/sms"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// sink keeps what the channel hands over.
+type sink struct {
+	mu       sync.Mutex
+	receipts []detour.Receipt
+	inbound  []*detour.Inbound
+	changed  chan struct{}
+}
+
+func newSink() *sink { return &sink{changed: make(chan struct{}, 1000)} }
+
+func (s *sink) Receipt(_ context.Context, r detour.Receipt) error {
+	s.mu.Lock()
+	s.receipts = append(s.receipts, r)
+	s.mu.Unlock()
+	s.changed <- struct{}{}
+	return nil
+}
+
+func (s *sink) save(_ context.Context, in *detour.Inbound) error {
+	s.mu.Lock()
+	s.inbound = append(s.inbound, in)
+	s.mu.Unlock()
+	s.changed <- struct{}{}
+	return nil
+}
+
+// wait blocks until cond holds, or fails after a real-time bound.
+func (s *sink) wait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		ok := cond()
+		s.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-s.changed:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func startSMSC(t *testing.T, b smsc.Behavior) *smsc.Server {
+	t.Helper()
+	srv, err := smsc.New(smsc.Config{Accounts: []smsc.Account{{SystemID: "detour", Password: "secret"}}, Behavior: b, IDFormat: smsc.IDHex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	return srv
+}
+
+func routeTo(t *testing.T, name string, srv *smsc.Server, prio int) sms.RouteConfig {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(srv.Addr())
+	p, _ := strconv.Atoi(port)
+	return sms.RouteConfig{Name: name, Host: host, Port: p, SystemID: "detour", Password: "secret", SourceAddr: "Detour",
+		SourceTON: 5, Priority: prio, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}
+}
+
+func startChannel(t *testing.T, s *sink, routes ...sms.RouteConfig) *sms.Channel {
+	t.Helper()
+	ch, err := sms.New(sms.Config{Routes: routes, Receipts: s, Inbound: s.save})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ch.Stop(context.Background()) })
+	deadline := time.Now().Add(10 * time.Second)
+	for _, r := range routes {
+		for {
+			st := ch.RouteStats()[r.Name]
+			if len(st.Binds) > 0 && st.Binds[0].State == smpp.StateBound {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("route %s never bound", r.Name)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return ch
+}
+
+func send(ch *sms.Channel, text string) detour.Outcome {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return ch.Send(ctx, &detour.Send{AttemptID: "att_1", MessageID: "msg_1", To: "+447400123456", Content: &detour.Content{Text: text}})
+}
+
+func TestSendAndReceiptOverRealSMPP(t *testing.T) {
+	srv := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	s := newSink()
+	ch := startChannel(t, s, routeTo(t, "op1", srv, 0))
+	out := send(ch, "Your code is 123456")
+	if out.Result != detour.Accepted || out.Route != "op1" || out.ProviderID == "" || out.Segments != 1 || out.Parts != nil {
+		t.Fatalf("outcome %+v", out)
+	}
+	s.wait(t, "the receipt", func() bool { return len(s.receipts) == 1 })
+	r := s.receipts[0]
+	if r.Channel != "sms" || r.Route != "op1" || r.ProviderID != out.ProviderID || r.Status != detour.AttemptDelivered {
+		t.Fatalf("receipt %+v does not match outcome %+v", r, out)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || msgs[0].Text != "Your code is 123456" || msgs[0].To != "447400123456" {
+		t.Fatalf("the handset got %+v", msgs)
+	}
+}
+
+func TestLongMessagesGoInPartsAndEveryPartIsReported(t *testing.T) {
+	srv := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	s := newSink()
+	ch := startChannel(t, s, routeTo(t, "op1", srv, 0))
+	text := strings.Repeat("Ünïcödé long message with € and emoji 🚀. ", 6)
+	out := send(ch, text)
+	if out.Result != detour.Accepted || len(out.Parts) < 2 || out.ProviderID != out.Parts[0] || out.Segments != len(out.Parts) {
+		t.Fatalf("outcome %+v", out)
+	}
+	s.wait(t, "a receipt for every part", func() bool { return len(s.receipts) == len(out.Parts) })
+	got := map[string]bool{}
+	for _, r := range s.receipts {
+		got[r.ProviderID] = true
+	}
+	for _, id := range out.Parts {
+		if !got[id] {
+			t.Fatalf("no receipt for part %s: %+v", id, s.receipts)
+		}
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].Text != text || msgs[0].Parts != len(out.Parts) {
+		t.Fatalf("the handset got %+v", msgs)
+	}
+}
+
+func TestThrottledRouteSendsOnTheNextOne(t *testing.T) {
+	busy := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1, SubmitErrors: map[smpp.Status]float64{smpp.StatusThrottled: 1}})
+	spare := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	s := newSink()
+	ch := startChannel(t, s, routeTo(t, "busy", busy, 0), routeTo(t, "spare", spare, 1))
+	out := send(ch, "hello")
+	if out.Result != detour.Accepted || out.Route != "spare" {
+		t.Fatalf("outcome %+v", out)
+	}
+	if c := busy.Counters(); c.SubmitResps[smpp.StatusThrottled] != 1 {
+		t.Fatalf("the busy route should have been tried once first: %+v", c.SubmitResps)
+	}
+	// The throttling route now goes last for a while.
+	if out := send(ch, "again"); out.Route != "spare" {
+		t.Fatalf("second send went to %s", out.Route)
+	}
+	if c := busy.Counters(); c.SubmitResps[smpp.StatusThrottled] != 1 {
+		t.Fatalf("a throttling route must be tried after the others: %+v", c.SubmitResps)
+	}
+}
+
+func TestInvalidDestinationIsPermanentEverywhere(t *testing.T) {
+	bad := startSMSC(t, smsc.Behavior{SubmitErrors: map[smpp.Status]float64{smpp.StatusInvDstAdr: 1}})
+	other := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	s := newSink()
+	ch := startChannel(t, s, routeTo(t, "a", bad, 0), routeTo(t, "b", other, 1))
+	out := send(ch, "hello")
+	if out.Result != detour.Permanent || out.Reason != detour.ReasonInvalidRecipient || out.Route != "a" {
+		t.Fatalf("outcome %+v", out)
+	}
+	if other.Counters().Submits != 0 {
+		t.Fatal("an invalid destination must not be tried on other routes")
+	}
+}
+
+func TestDownRouteFallsToTheNext(t *testing.T) {
+	down := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	up := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	s := newSink()
+	ch := startChannel(t, s, routeTo(t, "down", down, 0), routeTo(t, "up", up, 1))
+	if err := down.SetMode(smsc.Down); err != nil {
+		t.Fatal(err)
+	}
+	out := send(ch, "hello")
+	if out.Result != detour.Accepted || out.Route != "up" {
+		t.Fatalf("outcome %+v", out)
+	}
+}
+
+func TestMessagesFromHandsetsAreStored(t *testing.T) {
+	srv := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	s := newSink()
+	startChannel(t, s, routeTo(t, "op1", srv, 0))
+	long := strings.Repeat("STOP sending me offers please. ", 8)
+	for _, text := range []string{"STOP", "Привет 👋", long} {
+		if err := srv.InjectMO("447400123456", "Detour", text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.wait(t, "three messages from the handset", func() bool { return len(s.inbound) == 3 })
+	texts := map[string]bool{}
+	for _, in := range s.inbound {
+		if in.From != "+447400123456" || in.Channel != "sms" || in.Route != "op1" {
+			t.Fatalf("inbound %+v", in)
+		}
+		texts[in.Text] = true
+	}
+	if !texts["STOP"] || !texts["Привет 👋"] || !texts[long] {
+		t.Fatalf("texts %v", texts)
+	}
+	if len(s.receipts) != 0 {
+		t.Fatal("messages from handsets are not receipts")
+	}
+}

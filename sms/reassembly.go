@@ -1,0 +1,66 @@
+package sms
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/smpp/coding"
+)
+
+// reassemblyTTL is how long the parts of a concatenated message from a
+// handset wait for the rest.
+const reassemblyTTL = 5 * time.Minute
+
+// reassembly joins the parts of concatenated messages from handsets. It
+// keeps them in memory: a part acknowledged to the SMSC and lost in a
+// crash before its siblings arrived is lost (a small window, documented).
+type reassembly struct {
+	mu      sync.Mutex
+	pending map[partKey]*partial
+}
+
+type partKey struct {
+	route, from string
+	ref         uint16
+	total       uint8
+}
+
+type partial struct {
+	first *detour.Inbound
+	texts map[uint8]string
+	since time.Time
+}
+
+// add keeps one part and returns the whole message once every part came.
+func (r *reassembly) add(in *detour.Inbound, c coding.Concat, now time.Time) *detour.Inbound {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending == nil {
+		r.pending = map[partKey]*partial{}
+	}
+	for k, p := range r.pending {
+		if now.Sub(p.since) > reassemblyTTL {
+			delete(r.pending, k)
+		}
+	}
+	k := partKey{in.Route, in.From, c.Ref, c.Total}
+	p := r.pending[k]
+	if p == nil {
+		p = &partial{first: in, texts: map[uint8]string{}, since: now}
+		r.pending[k] = p
+	}
+	p.texts[c.Seq] = in.Text
+	if len(p.texts) < int(c.Total) {
+		return nil
+	}
+	delete(r.pending, k)
+	var b strings.Builder
+	for i := uint8(1); i <= c.Total; i++ {
+		b.WriteString(p.texts[i])
+	}
+	whole := *p.first
+	whole.Text = b.String()
+	return &whole
+}
