@@ -22,6 +22,7 @@ import (
 	"github.com/detourhq/detour/config"
 	"github.com/detourhq/detour/dispatch"
 	"github.com/detourhq/detour/sandbox"
+	"github.com/detourhq/detour/sms"
 	"github.com/detourhq/detour/sqlite"
 )
 
@@ -32,6 +33,7 @@ type Server struct {
 	store   *sqlite.DB
 	engine  *dispatch.Engine
 	sandbox *sandbox.Channel
+	sms     *sms.Channel
 	handler http.Handler
 	http    *http.Server
 	ln      net.Listener
@@ -81,6 +83,18 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		}
 		channels = append(channels, s.sandbox)
 	}
+	if len(cfg.Channels.SMS.Routes) > 0 {
+		s.sms, err = sms.New(sms.Config{Routes: cfg.Channels.SMS.Routes, Receipts: sink, Clock: opts.Clock,
+			Logger: opts.Logger.With("channel", sms.Name),
+			Inbound: func(ctx context.Context, in *detour.Inbound) error {
+				_, _, err := store.SaveInbound(ctx, in)
+				return err
+			}})
+		if err != nil {
+			return fail(err)
+		}
+		channels = append(channels, s.sms)
+	}
 	d := cfg.Dispatch
 	s.engine, err = dispatch.New(dispatch.Config{
 		Store: store, Channels: channels, Clock: opts.Clock, Logger: opts.Logger,
@@ -118,6 +132,12 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", s.cfg.Server.Addr, err)
 	}
 	s.ln = ln
+	if s.sms != nil {
+		if err := s.sms.Start(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	if err := s.engine.Start(ctx); err != nil {
 		ln.Close()
 		return err
@@ -153,6 +173,9 @@ func (s *Server) Store() *sqlite.DB { return s.store }
 // Engine returns the node's dispatcher.
 func (s *Server) Engine() *dispatch.Engine { return s.engine }
 
+// SMS returns the SMS channel, or nil when no route is configured.
+func (s *Server) SMS() *sms.Channel { return s.sms }
+
 // Sandbox returns the sandbox channel, or nil when it is disabled.
 func (s *Server) Sandbox() *sandbox.Channel { return s.sandbox }
 
@@ -171,6 +194,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			}
 		}
 		s.engine.Stop()
+		if s.sms != nil {
+			s.sms.Stop(ctx)
+		}
 		if s.sandbox != nil {
 			s.sandbox.Stop()
 		}
