@@ -72,6 +72,11 @@ type ClientConfig struct {
 	// OnDataSM is OnDeliver for data_sm sent by the SMSC, in the same
 	// order as deliver_sm; nil answers ESME_ROK and drops the message.
 	OnDataSM func(ctx context.Context, m *DataSM) Status
+	// DeliverWorkers is how many deliver_sm and data_sm of one connection
+	// are handled at once; 1 (the default) keeps them in order. More lets
+	// handlers that wait (for a durable commit, say) overlap: the answers
+	// then go back as each handler finishes, which SMPP allows.
+	DeliverWorkers int
 
 	Logger *slog.Logger // nil logs nothing
 	Clock  detour.Clock // for throttle, backoff, enquire_link and response timers; the system clock by default
@@ -89,6 +94,9 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	}
 	if c.Window <= 0 {
 		c.Window = 100
+	}
+	if c.DeliverWorkers <= 0 {
+		c.DeliverWorkers = 1
 	}
 	def(&c.EnquireLink, 30*time.Second)
 	def(&c.ResponseTimeout, 10*time.Second)

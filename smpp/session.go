@@ -41,7 +41,7 @@ type callResult struct {
 
 // session is one bound connection. Four goroutines serve it: the reader,
 // the writer (which batches writes and flushes when it runs out of work),
-// the deliverer (which runs OnDeliver one PDU at a time, keeping order) and
+// the deliverers (DeliverWorkers of them; one keeps deliver_sm in order) and
 // the ticker (response timeouts and enquire_link).
 type session struct {
 	c    *Client
@@ -100,10 +100,13 @@ func newSession(b *binder, conn net.Conn, r *Reader, seq uint32) *session {
 // unbinds. It returns why the session closed, once all its goroutines have
 // ended.
 func (s *session) serve(ctx context.Context) error {
-	s.wg.Add(4)
+	workers := s.c.cfg.DeliverWorkers
+	s.wg.Add(3 + workers)
 	go s.readLoop()
 	go s.writeLoop()
-	go s.deliverLoop()
+	for range workers {
+		go s.deliverLoop()
+	}
 	go s.tickLoop()
 	if s.window > 0 {
 		s.c.window.add(s)
@@ -409,8 +412,8 @@ func (s *session) writeLoop() {
 	}
 }
 
-// deliverLoop hands deliver_sm and data_sm to the handlers, in order, and
-// answers each with the handler's status.
+// deliverLoop hands deliver_sm and data_sm to the handlers, in order when
+// it is the only deliverer, and answers each with the handler's status.
 func (s *session) deliverLoop() {
 	defer s.wg.Done()
 	cfg := &s.c.cfg

@@ -28,6 +28,10 @@ const slowFor = time.Second
 // connection when other routes remain to be tried.
 const unboundWait = 100 * time.Millisecond
 
+// deliverWorkers is how many deliver_sm of one connection are handled at
+// once (see smpp.ClientConfig.DeliverWorkers).
+const deliverWorkers = 64
+
 // Config configures the SMS channel.
 type Config struct {
 	Routes   []RouteConfig
@@ -115,6 +119,11 @@ func New(cfg Config) (*Channel, error) {
 			SystemType: rc.SystemType, BindMode: mode, Binds: rc.Binds, Window: rc.Window, Throughput: rc.Throughput,
 			EnquireLink: rc.EnquireLink, ResponseTimeout: rc.ResponseTimeout, ReconnectMin: rc.ReconnectMin,
 			ReconnectMax: rc.ReconnectMax, Dial: cfg.Dial, OnDeliver: c.onDeliver(r),
+			// Receipts wait for a durable commit before their answer, and
+			// their order does not matter (statuses only move forward):
+			// handle many at once. Messages from handsets carry their own
+			// times.
+			DeliverWorkers: deliverWorkers,
 			Logger: cfg.Logger.With("route", rc.Name), Clock: cfg.Clock,
 		})
 		c.routes[rc.Name] = r
