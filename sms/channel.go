@@ -124,7 +124,7 @@ func New(cfg Config) (*Channel, error) {
 			// handle many at once. Messages from handsets carry their own
 			// times.
 			DeliverWorkers: deliverWorkers,
-			Logger: cfg.Logger.With("route", rc.Name), Clock: cfg.Clock,
+			Logger:         cfg.Logger.With("route", rc.Name), Clock: cfg.Clock,
 		})
 		c.routes[rc.Name] = r
 		c.order = append(c.order, r)
