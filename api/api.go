@@ -50,6 +50,9 @@ type Config struct {
 	// RateBurst is the default bucket size per key (default twice
 	// RateLimit). Keys with their own rate get twice their rate.
 	RateBurst int
+	// Routes reports the channels' routes for GET /v1/routes; nil lists
+	// none.
+	Routes func(ctx context.Context) []Route
 	// KeyCacheTTL is how long a looked-up key is trusted before the store
 	// is asked again, so revocations apply within it (default 10 s).
 	// Unknown key ids are remembered for a fifth of it.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -194,7 +195,18 @@ const richBody = `{"to":"+447400123456","content":{"text":"Your code is 123456"}
 // response against the schema the document gives for its operation,
 // status and content type.
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *Config) {
+		c.Routes = func(context.Context) []Route {
+			since := t0.Add(-time.Hour)
+			return []Route{
+				{Channel: "sandbox", Name: "default", State: "up"},
+				{Channel: "sms", Name: "op1", State: "up", SubmitRate: 12.5, PausedUntil: &since, Binds: []Bind{{
+					Bind: 0, Mode: "transceiver", State: "bound", Since: since, Window: 100, InFlight: 3, Submitted: 42,
+					Responses: map[string]uint64{"ESME_ROK": 40, "ESME_RTHROTTLED": 2}, Receipts: 39, DeliverSM: 40,
+					LastError: "throttled", LastErrorAt: &since}}},
+			}
+		}
+	})
 	ts := httptest.NewServer(e.srv)
 	defer ts.Close()
 	o := fetchOpenAPI(t, ts.URL)
@@ -227,6 +239,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	msgs, one, cancel := "/v1/messages", "/v1/messages/{id}", "/v1/messages/{id}/cancel"
 	unknownID := "msg_00000000000000000000000000"
 	scenarios := []scenario{
+		{name: "routes", method: "GET", tmpl: "/v1/routes", path: "/v1/routes", key: e.keyA, status: 200},
 		{name: "send", method: "POST", tmpl: msgs, path: msgs, body: richBody, key: e.keyA, status: 202},
 		{name: "send replay", method: "POST", tmpl: msgs, path: msgs, body: validBody, key: e.keyA, header: map[string]string{"Idempotency-Key": "k"}, status: 202},
 		{name: "send replay again", method: "POST", tmpl: msgs, path: msgs, body: validBody, key: e.keyA, header: map[string]string{"Idempotency-Key": "k"}, status: 202},

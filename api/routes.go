@@ -61,6 +61,14 @@ func operations() []*operation {
 			handle:   (*Server).listMessages,
 		},
 		{
+			method: http.MethodGet, path: "/v1/routes", id: "listRoutes", tag: "routes", auth: true,
+			summary: "List routes",
+			description: "Every route of every configured channel with its state and, for SMS routes, each SMPP bind: " +
+				"window use, submits, answers by command_status, timeouts, lost submits, receipts, reconnects and the last error.",
+			success: response{status: http.StatusOK, description: "The routes.", contentType: ctJSON, schema: ref("RouteList")},
+			handle:  (*Server).listRoutes,
+		},
+		{
 			method: http.MethodGet, path: "/v1/messages/{id}", id: "getMessage", tag: "messages", auth: true,
 			summary:     "Get a message",
 			description: "Returns one of the caller's messages with its attempt trail. Messages of other tenants are not found.",

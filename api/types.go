@@ -217,3 +217,37 @@ func fromParts(ps []detour.Part) []Part {
 	}
 	return out
 }
+
+// RouteList is the answer of GET /v1/routes.
+type RouteList struct {
+	Data []Route `json:"data"`
+}
+
+// Route is one route of a channel and how it is doing.
+type Route struct {
+	Channel     string     `json:"channel"`
+	Name        string     `json:"name"`
+	State       string     `json:"state"` // up or down
+	SubmitRate  float64    `json:"submit_rate,omitempty"`
+	PausedUntil *time.Time `json:"paused_until,omitempty"`
+	Binds       []Bind     `json:"binds"`
+}
+
+// Bind is one SMPP connection of a route.
+type Bind struct {
+	Bind        int               `json:"bind"`
+	Mode        string            `json:"mode"`
+	State       string            `json:"state"`
+	Since       time.Time         `json:"since"`
+	Window      int               `json:"window"`
+	InFlight    int               `json:"in_flight"`
+	Submitted   uint64            `json:"submitted"`
+	Responses   map[string]uint64 `json:"responses"`
+	Timeouts    uint64            `json:"timeouts"`
+	Lost        uint64            `json:"lost"`
+	DeliverSM   uint64            `json:"deliver_sm"`
+	Receipts    uint64            `json:"receipts"`
+	Reconnects  uint64            `json:"reconnects"`
+	LastError   string            `json:"last_error,omitempty"`
+	LastErrorAt *time.Time        `json:"last_error_at,omitempty"`
+}

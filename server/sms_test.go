@@ -56,6 +56,17 @@ func TestSMSEndToEnd(t *testing.T) {
 	if msgs := sim.Messages(); len(msgs) != 1 || msgs[0].Text != "Your code is 424242" {
 		t.Fatalf("the handset got %+v", msgs)
 	}
+	rt := n.do("GET", "/v1/routes", key, "")
+	routes := rt.body["data"].([]any)
+	if rt.status != 200 || len(routes) != 2 {
+		t.Fatalf("routes: %d %s", rt.status, rt.raw)
+	}
+	op1 := routes[1].(map[string]any)
+	bind := op1["binds"].([]any)[0].(map[string]any)
+	if op1["channel"] != "sms" || op1["state"] != "up" || bind["state"] != "bound" || bind["submitted"].(float64) != 1 ||
+		bind["responses"].(map[string]any)["ESME_ROK"].(float64) != 1 {
+		t.Fatalf("route op1: %s", rt.raw)
+	}
 	if err := sim.InjectMO("447400123456", "Detour", "STOP"); err != nil {
 		t.Fatal(err)
 	}
