@@ -148,7 +148,7 @@ func wamid(raw []byte) string {
 func transportVerdict(ctx context.Context, err error) Verdict {
 	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled) || ctx.Err() != nil:
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), ctx.Err() != nil:
 		return timedOut
 	case errors.As(err, &ne) && ne.Timeout():
 		return timedOut
