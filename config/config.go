@@ -20,6 +20,7 @@ import (
 	"github.com/detourhq/detour"
 	"github.com/detourhq/detour/sandbox"
 	"github.com/detourhq/detour/sms"
+	"github.com/detourhq/detour/whatsapp"
 )
 
 // Config is the whole configuration.
@@ -76,8 +77,36 @@ type Step struct {
 
 // Channels configures the channels.
 type Channels struct {
-	Sandbox Sandbox `koanf:"sandbox"`
-	SMS     SMS     `koanf:"sms"`
+	Sandbox  Sandbox  `koanf:"sandbox"`
+	SMS      SMS      `koanf:"sms"`
+	WhatsApp WhatsApp `koanf:"whatsapp"`
+}
+
+// WhatsApp configures the WhatsApp Cloud API channel. With no numbers it is
+// off. The webhook is served at /webhooks/whatsapp.
+type WhatsApp struct {
+	BaseURL     string           `koanf:"base_url"`
+	Version     string           `koanf:"version"`
+	Token       detour.Secret    `koanf:"token"`
+	AppSecret   detour.Secret    `koanf:"app_secret"`
+	VerifyToken detour.Secret    `koanf:"verify_token"`
+	Numbers     []WhatsAppNumber `koanf:"numbers"`
+}
+
+// WhatsAppNumber is one business number: a route of the channel.
+type WhatsAppNumber struct {
+	Name          string  `koanf:"name"`
+	PhoneNumberID string  `koanf:"phone_number_id"`
+	Throughput    float64 `koanf:"throughput"`
+}
+
+// Client returns the whatsapp package's configuration.
+func (w WhatsApp) Client() whatsapp.Config {
+	c := whatsapp.Config{BaseURL: w.BaseURL, Version: w.Version, Token: w.Token, AppSecret: w.AppSecret, VerifyToken: w.VerifyToken}
+	for _, n := range w.Numbers {
+		c.Numbers = append(c.Numbers, whatsapp.Number{Name: n.Name, PhoneNumberID: n.PhoneNumberID, Throughput: n.Throughput})
+	}
+	return c
 }
 
 // SMS configures the SMS channel: its operator routes over SMPP.
@@ -259,6 +288,11 @@ func (c *Config) Validate() error {
 	}
 	if m.IdempotencyTTL < 24*time.Hour {
 		bad("messages.idempotency_ttl", "must be at least 24h")
+	}
+	if len(c.Channels.WhatsApp.Numbers) > 0 {
+		if err := c.Channels.WhatsApp.Client().WithDefaults().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("config: %w", err))
+		}
 	}
 	names := map[string]bool{}
 	for i := range c.Channels.SMS.Routes {

@@ -17,6 +17,15 @@ func (s *Server) routes(context.Context) []api.Route {
 			out = append(out, api.Route{Channel: s.sandbox.Name(), Name: name, State: "up"})
 		}
 	}
+	if s.wa != nil {
+		for _, name := range s.wa.Routes() {
+			st := "up"
+			if !s.wa.Usable(name) {
+				st = "down"
+			}
+			out = append(out, api.Route{Channel: s.wa.Name(), Name: name, State: st})
+		}
+	}
 	if s.sms != nil {
 		stats := s.sms.RouteStats()
 		for _, name := range s.sms.Routes() {

@@ -24,6 +24,7 @@ import (
 	"github.com/detourhq/detour/sandbox"
 	"github.com/detourhq/detour/sms"
 	"github.com/detourhq/detour/sqlite"
+	"github.com/detourhq/detour/whatsapp"
 )
 
 // Server is one running Detour node.
@@ -34,6 +35,7 @@ type Server struct {
 	engine  *dispatch.Engine
 	sandbox *sandbox.Channel
 	sms     *sms.Channel
+	wa      *whatsapp.WhatsApp
 	handler http.Handler
 	http    *http.Server
 	ln      net.Listener
@@ -75,6 +77,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// The engine is the receipt sink of the channels it drives, and the
 	// channels are part of its configuration: make the sink first.
 	sink := &receiptSink{}
+	inboundIDs := detour.NewIDSource(opts.Clock.Now, nil)
+	saveInbound := func(ctx context.Context, in *detour.Inbound) error {
+		if in.ID == "" {
+			in.ID = inboundIDs.New("in_")
+		}
+		_, _, err := store.SaveInbound(ctx, in)
+		return err
+	}
 	var channels []detour.Channel
 	if cfg.Channels.Sandbox.Enabled {
 		s.sandbox, err = sandbox.New(sandbox.Config{Routes: cfg.Channels.Sandbox.Routes, Receipts: sink, Clock: opts.Clock})
@@ -85,15 +95,23 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	if len(cfg.Channels.SMS.Routes) > 0 {
 		s.sms, err = sms.New(sms.Config{Routes: cfg.Channels.SMS.Routes, Receipts: sink, Clock: opts.Clock,
-			Logger: opts.Logger.With("channel", sms.Name),
-			Inbound: func(ctx context.Context, in *detour.Inbound) error {
-				_, _, err := store.SaveInbound(ctx, in)
-				return err
-			}})
+			Logger: opts.Logger.With("channel", sms.Name), Inbound: saveInbound})
 		if err != nil {
 			return fail(err)
 		}
 		channels = append(channels, s.sms)
+	}
+	var waHook http.Handler
+	if wc := cfg.Channels.WhatsApp; len(wc.Numbers) > 0 {
+		c := wc.Client()
+		c.Clock, c.Logger = opts.Clock, opts.Logger.With("channel", whatsapp.Channel)
+		if s.wa, err = whatsapp.NewChannel(c); err != nil {
+			return fail(err)
+		}
+		if waHook, err = whatsapp.NewWebhookHandler(c, sink, saveInbound); err != nil {
+			return fail(err)
+		}
+		channels = append(channels, s.wa)
 	}
 	d := cfg.Dispatch
 	s.engine, err = dispatch.New(dispatch.Config{
@@ -108,13 +126,21 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return fail(err)
 	}
 	sink.engine = s.engine
-	s.handler, err = api.New(api.Config{
+	apiHandler, err := api.New(api.Config{
 		Messages: s.engine, Keys: store, Ready: store.Ready, Registry: opts.Registry, Logger: opts.Logger,
 		Clock: opts.Clock, MaxBodyBytes: cfg.Server.MaxBodyBytes, RateLimit: cfg.Server.RateLimit, RateBurst: cfg.Server.RateBurst,
 		Routes: s.routes,
 	})
 	if err != nil {
 		return fail(err)
+	}
+	s.handler = apiHandler
+	if waHook != nil {
+		// Webhooks from providers carry their own signatures, not API keys.
+		mux := http.NewServeMux()
+		mux.Handle("/webhooks/whatsapp", waHook)
+		mux.Handle("/", apiHandler)
+		s.handler = mux
 	}
 	return s, nil
 }

@@ -1,0 +1,82 @@
+package whatsapp
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/clocktest"
+)
+
+func send(w *WhatsApp, route string) detour.Outcome {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return w.Send(ctx, &detour.Send{AttemptID: "att_1", To: "+447400123456", Route: route, Content: &detour.Content{Text: "hi"}})
+}
+
+func TestChannelSendsFromTheStepsNumber(t *testing.T) {
+	g := newGraph(t, http.StatusOK, []byte(okResponse))
+	w, err := NewChannel(testConfig(g.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Name() != "whatsapp" || !w.Carries(detour.KindTemplate) || len(w.Routes()) != 2 {
+		t.Fatalf("channel %s %v", w.Name(), w.Routes())
+	}
+	out := send(w, "support")
+	if out.Result != detour.Accepted || out.Route != "support" || out.ProviderID == "" {
+		t.Fatalf("outcome %+v", out)
+	}
+	if p := g.last(t).Path; p != "/v23.0/"+testPNID2+"/messages" {
+		t.Fatalf("sent from %s", p)
+	}
+	if out := send(w, ""); out.Route != "main" {
+		t.Fatalf("without a route the first number sends: %+v", out)
+	}
+}
+
+func TestARefusedTokenTakesTheNumberOutForAWhile(t *testing.T) {
+	g := newGraph(t, http.StatusUnauthorized, readTestdata(t, "error_190.json"))
+	w, err := NewChannel(testConfig(g.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := send(w, ""); out.Result != detour.Permanent || out.Route != "main" {
+		t.Fatalf("outcome %+v", out)
+	}
+	g.mu.Lock()
+	g.status, g.body = http.StatusOK, []byte(okResponse)
+	g.mu.Unlock()
+	if out := send(w, ""); out.Result != detour.Accepted || out.Route != "support" {
+		t.Fatalf("the refused number must be skipped: %+v", out)
+	}
+}
+
+func TestThroughputSpacesMessagesOnTheClock(t *testing.T) {
+	clock := clocktest.New(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	n := &number{Number: Number{Name: "main", Throughput: 2}}
+	if err := n.wait(context.Background(), clock); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.wait(context.Background(), clock) }()
+	clock.WaitForWaiters(1, 5*time.Second)
+	select {
+	case <-done:
+		t.Fatal("the second message at 2/s must wait half a second")
+	case <-time.After(10 * time.Millisecond):
+	}
+	clock.Advance(500 * time.Millisecond)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { done <- n.wait(ctx, clock) }()
+	clock.WaitForWaiters(1, 5*time.Second)
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a canceled wait must say so")
+	}
+}
