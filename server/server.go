@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if wc := cfg.Channels.WhatsApp; len(wc.Numbers) > 0 {
 		c := wc.Client()
 		c.Clock, c.Logger = opts.Clock, opts.Logger.With("channel", whatsapp.Channel)
+		c.LastInbound = lastInbound(store)
 		if s.wa, err = whatsapp.NewChannel(c); err != nil {
 			return fail(err)
 		}
@@ -143,6 +144,23 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		s.handler = mux
 	}
 	return s, nil
+}
+
+// lastInbound tells the WhatsApp channel when a user last wrote to a
+// business number, from the stored inbound messages.
+func lastInbound(store detour.InboundStore) func(ctx context.Context, route, user string) (time.Time, bool, error) {
+	return func(ctx context.Context, route, user string) (time.Time, bool, error) {
+		recent, err := store.InboundMessages(ctx, detour.InboundFilter{Channel: whatsapp.Channel, From: user, Limit: 20})
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		for _, in := range recent {
+			if in.Route == route {
+				return in.ReceivedAt, true, nil
+			}
+		}
+		return time.Time{}, false, nil
+	}
 }
 
 // receiptSink forwards receipts to the engine once it exists.

@@ -87,6 +87,15 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	if err != nil || len(in) != 1 || in[0].Text != "thanks!" || in[0].From != "+447400123456" || in[0].ProviderID != "wamid.IN1" {
 		t.Fatalf("inbound: %+v %v", in, err)
 	}
+	// The user wrote: the 24-hour window is open for free-form text.
+	r = n.do("POST", "/v1/messages", key, `{"to":"+447400123456","content":{"text":"you are welcome"},"channels":[{"channel":"whatsapp"}]}`)
+	waitStatus(t, n, key, r.body["id"].(string), "sent")
+	// Someone who never wrote gets no free-form text: outside_window.
+	r = n.do("POST", "/v1/messages", key, `{"to":"+447400123457","content":{"text":"hello stranger"},"channels":[{"channel":"whatsapp"}]}`)
+	waitStatus(t, n, key, r.body["id"].(string), "failed")
+	if g := n.do("GET", "/v1/messages/"+r.body["id"].(string), key, ""); !strings.Contains(g.raw, "outside_window") {
+		t.Fatalf("the failure names the window: %s", g.raw)
+	}
 	// The verification handshake.
 	resp, err := http.Get(n.base + "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-3&hub.challenge=1158201444")
 	if err != nil {

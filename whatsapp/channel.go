@@ -9,6 +9,10 @@ import (
 	"github.com/detourhq/detour"
 )
 
+// Window is the customer-service window: free-form messages may go to a
+// user only this long after the user's last message to the number.
+const Window = 24 * time.Hour
+
 // unusableFor is how long a business number whose token or account was
 // refused (RouteUnusable) is left out before it is tried again.
 const unusableFor = time.Minute
@@ -21,6 +25,7 @@ var ChannelCarries = []detour.ContentKind{detour.KindText, detour.KindTemplate, 
 type WhatsApp struct {
 	client  *Client
 	clock   detour.Clock
+	last    func(ctx context.Context, route, user string) (time.Time, bool, error)
 	numbers []*number
 	byName  map[string]*number
 }
@@ -44,7 +49,7 @@ func NewChannel(cfg Config) (*WhatsApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &WhatsApp{client: client, clock: cfg.Clock, byName: map[string]*number{}}
+	w := &WhatsApp{client: client, clock: cfg.Clock, last: cfg.LastInbound, byName: map[string]*number{}}
 	if w.clock == nil {
 		w.clock = detour.SystemClock{}
 	}
@@ -85,6 +90,10 @@ func (w *WhatsApp) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 	if n == nil {
 		return detour.RetryableOutcome(s.Route, detour.ReasonUnreachable, "no usable WhatsApp business number")
 	}
+	if w.outsideWindow(ctx, n, s) {
+		return detour.PermanentOutcome(n.Name, detour.ReasonOutsideWindow,
+			"free-form WhatsApp needs a message from the user in the last 24 hours; send a template")
+	}
 	if err := n.wait(ctx, w.clock); err != nil {
 		return detour.RetryableOutcome(n.Name, detour.ReasonThrottled, "the business number's throughput limit was not free in time")
 	}
@@ -94,6 +103,20 @@ func (w *WhatsApp) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 		n.unusableUntil.Store(w.clock.Now().Add(unusableFor).UnixNano())
 	}
 	return out
+}
+
+// outsideWindow reports whether s is free-form content to a user whose
+// customer-service window with number n is closed. Templates may always
+// go; when the window is not known, Meta decides (131047).
+func (w *WhatsApp) outsideWindow(ctx context.Context, n *number, s *detour.Send) bool {
+	if w.last == nil || s.Content == nil || s.Content.Kind() == detour.KindTemplate {
+		return false
+	}
+	at, ok, err := w.last(ctx, n.Name, s.To)
+	if err != nil {
+		return false
+	}
+	return !ok || w.clock.Now().Sub(at) >= Window
 }
 
 // pick returns the named number, or the first one not marked unusable.

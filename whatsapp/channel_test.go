@@ -80,3 +80,44 @@ func TestThroughputSpacesMessagesOnTheClock(t *testing.T) {
 		t.Fatal("a canceled wait must say so")
 	}
 }
+
+func TestTheCustomerServiceWindow(t *testing.T) {
+	g := newGraph(t, http.StatusOK, []byte(okResponse))
+	clock := clocktest.New(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	var last time.Time
+	cfg := testConfig(g.URL, nil)
+	cfg.Clock = clock
+	cfg.LastInbound = func(_ context.Context, route, user string) (time.Time, bool, error) {
+		if route != "main" || user != "+447400123456" {
+			t.Errorf("window asked for %s %s", route, user)
+		}
+		return last, !last.IsZero(), nil
+	}
+	w, err := NewChannel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := send(w, "main"); out.Result != detour.Permanent || out.Reason != detour.ReasonOutsideWindow {
+		t.Fatalf("a user who never wrote: %+v", out)
+	}
+	clock.Advance(time.Second) // the number's throughput allowance
+	last = clock.Now().Add(-23 * time.Hour)
+	if out := send(w, "main"); out.Result != detour.Accepted {
+		t.Fatalf("inside the window: %+v", out)
+	}
+	last = clock.Now().Add(-24 * time.Hour)
+	if out := send(w, "main"); out.Reason != detour.ReasonOutsideWindow {
+		t.Fatalf("the window lasts 24 hours: %+v", out)
+	}
+	g.mu.Lock()
+	n := len(g.requests)
+	g.mu.Unlock()
+	clock.Advance(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out := w.Send(ctx, &detour.Send{AttemptID: "att_2", To: "+447400123456", Route: "main",
+		Content: &detour.Content{Template: &detour.Template{Name: "otp", Language: "en"}}})
+	if out.Result != detour.Accepted || n != 1 {
+		t.Fatalf("templates go outside the window (%d requests before): %+v", n, out)
+	}
+}

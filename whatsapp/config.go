@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,11 @@ type Config struct {
 	Numbers    []Number     // the business numbers, one route each
 	Clock      detour.Clock // SystemClock if nil
 	Logger     *slog.Logger // discards if nil
+	// LastInbound tells when the user last wrote to a business number
+	// (route), which opens the 24-hour customer-service window for
+	// free-form messages. nil leaves the window to Meta, which refuses a
+	// free-form message outside it with 131047.
+	LastInbound func(ctx context.Context, route, user string) (at time.Time, ok bool, err error)
 }
 
 // Number is one WhatsApp business phone number: a route of the channel.
