@@ -315,6 +315,10 @@ func (c *Client) Submit(ctx context.Context, m *SubmitSM) (SubmitResult, error) 
 	return c.submit(ctx, CommandSubmitSM, m)
 }
 
+// Bound reports, cheaply, whether a connection that takes submits is bound
+// now (Stats tells more, at a higher cost).
+func (c *Client) Bound() bool { return c.window.bound() }
+
 // SubmitData sends one data_sm and waits for its data_sm_resp, as Submit.
 func (c *Client) SubmitData(ctx context.Context, m *DataSM) (SubmitResult, error) {
 	return c.submit(ctx, CommandDataSM, m)

@@ -147,3 +147,10 @@ func (w *window) inUse(s *session) int {
 	defer w.mu.Unlock()
 	return s.inflight
 }
+
+// bound reports whether a session that may submit is bound.
+func (w *window) bound() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.sessions) > 0
+}

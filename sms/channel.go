@@ -225,7 +225,12 @@ func (c *Channel) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 // candidates returns the routes covering to, in order, with the routes
 // that throttled us in the last second moved to the end.
 func (c *Channel) candidates(to string) []*route {
-	_, region, _ := detour.ParseE164(to)
+	region := ""
+	if c.table.needsRegion {
+		// libphonenumber's parse costs microseconds: only when a route
+		// selects by country.
+		_, region, _ = detour.ParseE164(to)
+	}
 	now := c.clock.Now().UnixNano()
 	c.rndMu.Lock()
 	sel := c.table.Candidates(to, region, c.rnd, nil)
@@ -250,14 +255,7 @@ func (c *Channel) candidates(to string) []*route {
 
 // canSubmit reports whether the route has a bound connection that takes
 // submits.
-func (r *route) canSubmit() bool {
-	for _, b := range r.client.Stats().Binds {
-		if b.State == smpp.StateBound && b.Window > 0 {
-			return true
-		}
-	}
-	return false
-}
+func (r *route) canSubmit() bool { return r.client.Bound() }
 
 // sendOn submits every part of the message on one route. It reports
 // whether a failure should move on to the next route.

@@ -50,8 +50,9 @@ func (r *Route) Covers(number, region string) bool {
 
 // Table holds the routes of the SMS channel.
 type Table struct {
-	routes []*Route
-	byName map[string]*Route
+	routes      []*Route
+	byName      map[string]*Route
+	needsRegion bool // some route selects by country
 }
 
 // NewTable checks the routes and returns a table.
@@ -76,6 +77,7 @@ func NewTable(routes []Route) (*Table, error) {
 		}
 		t.routes = append(t.routes, &r)
 		t.byName[r.Name] = &r
+		t.needsRegion = t.needsRegion || len(r.Countries) > 0
 	}
 	return t, nil
 }
