@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"github.com/detourhq/detour/logtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -211,7 +212,7 @@ type env struct {
 	keys    *fakeKeys
 	reg     *prometheus.Registry
 	srv     *Server
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	keyA    string // tenant a
 	keyB    string // tenant b
 	keyAID  string
@@ -223,7 +224,7 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: clocktest.New(t0), keys: &fakeKeys{}, reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	e := &env{t: t, clock: clocktest.New(t0), keys: &fakeKeys{}, reg: prometheus.NewRegistry(), logs: &logtest.Buffer{}}
 	e.svc = newFakeService(e.clock)
 	ids := detour.NewIDSource(e.clock.Now, nil)
 	var ka, kb *detour.APIKey
@@ -246,24 +247,6 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	}
 	e.srv, e.handler = srv, srv
 	return e
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // request describes one test request.

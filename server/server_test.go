@@ -1,10 +1,10 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/detourhq/detour/logtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -28,24 +28,7 @@ type node struct {
 	srv  *server.Server
 	base string
 	dir  string
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *logtest.Buffer
 }
 
 func start(t *testing.T, tune func(*config.Config)) *node {
@@ -58,7 +41,7 @@ func start(t *testing.T, tune func(*config.Config)) *node {
 	if tune != nil {
 		tune(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)

@@ -2,35 +2,16 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"github.com/detourhq/detour/logtest"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/detourhq/detour/sim/smsc"
 	"github.com/detourhq/detour/smpp"
 )
-
-// syncBuffer is a bytes.Buffer safe for the simulator's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestSimSMSC(t *testing.T) {
 	f := smscFlags{addr: "127.0.0.1:0", systemID: "shop", password: "s3cr3t!", smscID: "opsim", delay: "0s",
@@ -40,7 +21,7 @@ func TestSimSMSC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var progress syncBuffer
+	var progress logtest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := make(chan string, 1)
