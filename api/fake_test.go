@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"github.com/detourhq/detour/logtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/detourhq/detour"
 	"github.com/detourhq/detour/clocktest"
+	"github.com/detourhq/detour/logtest"
 )
 
 // fakeService is an in-memory detour.MessageService with a little of the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/detourhq/detour/logtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/detourhq/detour"
 	"github.com/detourhq/detour/config"
+	"github.com/detourhq/detour/logtest"
 	"github.com/detourhq/detour/server"
 	"github.com/detourhq/detour/sqlite"
 )

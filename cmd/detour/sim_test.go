@@ -3,12 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"github.com/detourhq/detour/logtest"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/detourhq/detour/logtest"
 	"github.com/detourhq/detour/sim/smsc"
 	"github.com/detourhq/detour/smpp"
 )
