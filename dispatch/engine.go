@@ -82,6 +82,8 @@ type Engine struct {
 	rnd   *rand.Rand
 
 	wake     chan struct{}
+	running  atomic.Bool  // the loop runs: accepted messages may be sent directly
+	directMu sync.RWMutex // held while taking a direct slot; Stop takes it to flip running
 	inflight atomic.Int64
 	sends    sync.WaitGroup
 
@@ -194,12 +196,16 @@ func (e *Engine) Start(ctx context.Context) error {
 	go func() { defer wg.Done(); e.loop(ctx) }()
 	go func() { defer wg.Done(); e.housekeeping(ctx) }()
 	go func() { wg.Wait(); close(e.done) }()
+	e.running.Store(true)
 	return nil
 }
 
 // Stop ends the loops, then waits for sends in flight to finish and their
 // outcomes to be recorded. Safe to call twice, and before Start.
 func (e *Engine) Stop() {
+	e.directMu.Lock()
+	e.running.Store(false)
+	e.directMu.Unlock()
 	e.runMu.Lock()
 	e.stopped = true
 	cancel, done := e.cancel, e.done

@@ -131,3 +131,43 @@ func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lea
 		}
 	}
 }
+
+// reserveDirect takes a send slot for a message being accepted, if the
+// loop runs and one is free.
+func (e *Engine) reserveDirect() bool {
+	// Stop flips running under the write lock before it waits for the
+	// sends, so no slot is taken once it waits.
+	e.directMu.RLock()
+	defer e.directMu.RUnlock()
+	if !e.running.Load() {
+		return false
+	}
+	if e.inflight.Add(1) > int64(e.cfg.Concurrency) {
+		e.inflight.Add(-1)
+		return false
+	}
+	e.sends.Add(1)
+	return true
+}
+
+// releaseDirect gives back a slot that reserveDirect took.
+func (e *Engine) releaseDirect() {
+	e.inflight.Add(-1)
+	e.sends.Done()
+}
+
+// startDirect sends a message stored with its first step leased to us.
+func (e *Engine) startDirect(m *detour.Message) {
+	now := e.clock.Now()
+	j := e.prepareSend(m, now, m.Timer.Owner, m.Timer.Lease, false)
+	if j == nil {
+		// The first step cannot be sent here (a channel that cannot carry
+		// the content was configured away): the timer as prepareSend left
+		// it is not stored, so the lease runs out and the claim loop
+		// decides.
+		e.releaseDirect()
+		return
+	}
+	e.metrics.dispatchDelay.Observe(now.Sub(m.CreatedAt).Seconds())
+	go e.send(j)
+}
