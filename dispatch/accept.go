@@ -42,7 +42,7 @@ func (e *Engine) SendMessage(ctx context.Context, tenantID string, req *detour.S
 	case direct && (err != nil || replayed):
 		e.releaseDirect()
 	case direct:
-		e.startDirect(stored)
+		e.startDirect(stored.Clone()) // the caller keeps the stored state
 	case err == nil && !replayed:
 		e.Notify()
 	}
