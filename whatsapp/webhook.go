@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/detourhq/detour"
 )
@@ -128,11 +129,42 @@ func (h *WebhookHandler) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// deliverConcurrency bounds how many events of one webhook are handed to
+// the sinks at once: each waits for a durable commit, and concurrent ones
+// share it (the store's group commit).
+const deliverConcurrency = 64
+
+// deliver hands every status to the receipt sink, concurrently (statuses
+// only move forward, so their order does not matter), then the messages
+// from users in payload order, and returns the first error.
 func (h *WebhookHandler) deliver(ctx context.Context, ev *Events) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		sem   = make(chan struct{}, deliverConcurrency)
+	)
+	run := func(f func() error) {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := f(); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
 	for i := range ev.Statuses {
-		if err := h.receipts.Receipt(ctx, ev.Statuses[i].Receipt); err != nil {
-			return err
-		}
+		r := ev.Statuses[i].Receipt
+		run(func() error { return h.receipts.Receipt(ctx, r) })
+	}
+	wg.Wait()
+	if first != nil {
+		return first
 	}
 	for i := range ev.Messages {
 		if err := h.inbound(ctx, &ev.Messages[i].Inbound); err != nil {
