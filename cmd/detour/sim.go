@@ -27,7 +27,7 @@ func newSim() *cobra.Command {
 		Short: "Run simulators of the systems Detour talks to, for demos, development and load tests",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newSimSMSC())
+	cmd.AddCommand(newSimSMSC(), newSimWhatsApp())
 	return cmd
 }
 
