@@ -124,3 +124,5 @@ func whatsappClient(cfg whatsapp.Config) (*whatsapp.Client, error) {
 	cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	return whatsapp.NewClient(cfg)
 }
+
+func newClientWith(cfg whatsapp.Config) (*whatsapp.Client, error) { return whatsapp.NewClient(cfg) }
