@@ -48,6 +48,7 @@ rate and the accepted → final percentiles (from the server's timestamps).`,
 	cmd.Flags().IntVar(&o.concurrency, "concurrency", 64, "concurrent HTTP clients")
 	cmd.Flags().IntVar(&o.warmup, "warmup", 0, "messages sent first and left out of the figures")
 	cmd.Flags().BoolVar(&o.follow, "follow", false, "wait until every message is final and report end-to-end figures")
+	cmd.Flags().StringVar(&o.template, "template", "", "send this template (one parameter: the code) instead of text")
 	cmd.Flags().StringVar(&o.prefix, "ref-prefix", "load", "client_ref prefix; a run number is added so runs never replay each other")
 	return cmd
 }
@@ -57,6 +58,7 @@ type loadOptions struct {
 	follow                        bool
 	otpShare                      int // every otpShare-th message is an OTP; 0 for none
 	prefix                        string
+	template                      string // send this template instead of text
 }
 
 type loadResult struct {
@@ -87,6 +89,11 @@ func runLoad(ctx context.Context, c *client.Client, o loadOptions, bar *bar) loa
 			To:        fmt.Sprintf("+4474%08d", 123456+i%1000000),
 			Content:   detour.Content{Text: fmt.Sprintf("Your Detour code is %06d", (i*7919)%1000000)},
 			ClientRef: fmt.Sprintf("%s-%d", o.prefix, i),
+		}
+		if o.template != "" {
+			// WhatsApp takes free-form text only inside the 24-hour window.
+			req.Content = detour.Content{Template: &detour.Template{Name: o.template, Language: "en",
+				Params: []string{fmt.Sprintf("%06d", (i*7919)%1000000)}}}
 		}
 		if o.otpShare > 0 && i%o.otpShare == 0 {
 			req.Priority = detour.PriorityOTP
