@@ -35,7 +35,11 @@ const (
 	MaxIDLength        = 200
 )
 
-// Content is what a message carries: exactly one of its fields is set.
+// Content is what a message carries: exactly one of its fields is set, or
+// Text together with Template: the same message as free-form text and as
+// a pre-approved template, for a channel that may send free-form only
+// sometimes (WhatsApp outside the 24-hour window sends the template, SMS
+// sends the text).
 type Content struct {
 	Text        string       `json:"text,omitempty"`
 	Template    *Template    `json:"template,omitempty"`
@@ -99,7 +103,11 @@ type ListRow struct {
 var MediaTypes = []string{"image", "video", "audio", "document"}
 
 // Kind returns the kind of content set, or "" when none or several are set.
+// Text with a template alternative is text.
 func (c *Content) Kind() ContentKind {
+	if c.Text != "" && c.Template != nil && c.Media == nil && c.Interactive == nil {
+		return KindText
+	}
 	var kind ContentKind
 	n := 0
 	if c.Text != "" {
@@ -120,6 +128,25 @@ func (c *Content) Kind() ContentKind {
 	return kind
 }
 
+// TextOnly returns the content as free-form text alone, and
+// TemplateOnly as its template alone; both return c unchanged when it
+// carries no alternative.
+func (c *Content) TextOnly() *Content {
+	if c.Text == "" || c.Template == nil {
+		return c
+	}
+	return &Content{Text: c.Text}
+}
+
+// TemplateOnly returns the content's template alone, or c when it has no
+// text alternative.
+func (c *Content) TemplateOnly() *Content {
+	if c.Text == "" || c.Template == nil {
+		return c
+	}
+	return &Content{Template: c.Template}
+}
+
 // Validate checks that exactly one kind of content is set and that it is
 // well formed. Errors name the field at fault.
 func (c *Content) Validate() error {
@@ -127,7 +154,12 @@ func (c *Content) Validate() error {
 	case c.Text == "" && c.Template == nil && c.Media == nil && c.Interactive == nil:
 		return FieldErrorf(CodeEmptyContent, "content", "content must set one of text, template, media or interactive")
 	case c.Kind() == "":
-		return FieldErrorf(CodeInvalidRequest, "content", "content must set exactly one of text, template, media or interactive")
+		return FieldErrorf(CodeInvalidRequest, "content", "content must set exactly one of text, template, media or interactive (or text with a template)")
+	}
+	if c.Text != "" && c.Template != nil {
+		if err := c.Template.validate(); err != nil {
+			return err
+		}
 	}
 	switch {
 	case c.Text != "":

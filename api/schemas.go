@@ -32,14 +32,23 @@ func componentSchemas() map[string]any {
 			"type":                 "object",
 			"additionalProperties": false,
 			"minProperties":        1,
-			"maxProperties":        1,
+			"maxProperties":        2,
 			"properties": map[string]any{
 				"text":        withDesc(str(""), "Plain text, at most 4096 characters."),
 				"template":    ref("Template"),
 				"media":       ref("Media"),
 				"interactive": ref("Interactive"),
 			},
-		}, "What a message carries: exactly one of text, template, media or interactive."),
+			"oneOf": []any{
+				map[string]any{"required": []string{"text"}, "maxProperties": 1},
+				map[string]any{"required": []string{"template"}, "maxProperties": 1},
+				map[string]any{"required": []string{"media"}, "maxProperties": 1},
+				map[string]any{"required": []string{"interactive"}, "maxProperties": 1},
+				map[string]any{"required": []string{"text", "template"}, "maxProperties": 2},
+			},
+		}, "What a message carries: exactly one of text, template, media or interactive — or text together with "+
+			"template: the same message as free-form text and as a template, for WhatsApp outside the 24-hour window "+
+			"(SMS sends the text)."),
 		"Template": object("A pre-approved template with its body parameters.", []string{"name", "language"}, map[string]any{
 			"name":     withDesc(str(""), "The template name: lowercase letters, digits and underscores."),
 			"language": withDesc(str(""), "The template language, such as en or en_US."),

@@ -91,8 +91,17 @@ func (w *WhatsApp) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 		return detour.RetryableOutcome(s.Route, detour.ReasonUnreachable, "no usable WhatsApp business number")
 	}
 	if w.outsideWindow(ctx, n, s) {
-		return detour.PermanentOutcome(n.Name, detour.ReasonOutsideWindow,
-			"free-form WhatsApp needs a message from the user in the last 24 hours; send a template")
+		if s.Content.Template == nil {
+			return detour.PermanentOutcome(n.Name, detour.ReasonOutsideWindow,
+				"free-form WhatsApp needs a message from the user in the last 24 hours; send a template")
+		}
+		c := *s
+		c.Content = s.Content.TemplateOnly() // the message's own template
+		s = &c
+	} else if s.Content != nil && s.Content.Text != "" && s.Content.Template != nil {
+		c := *s
+		c.Content = s.Content.TextOnly() // inside the window the text goes as written
+		s = &c
 	}
 	if err := n.wait(ctx, w.clock); err != nil {
 		return detour.RetryableOutcome(n.Name, detour.ReasonThrottled, "the business number's throughput limit was not free in time")
@@ -109,8 +118,13 @@ func (w *WhatsApp) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 // customer-service window with number n is closed. Templates may always
 // go; when the window is not known, Meta decides (131047).
 func (w *WhatsApp) outsideWindow(ctx context.Context, n *number, s *detour.Send) bool {
-	if w.last == nil || s.Content == nil || s.Content.Kind() == detour.KindTemplate {
+	if s.Content == nil || s.Content.Kind() == detour.KindTemplate {
 		return false
+	}
+	if w.last == nil {
+		// Meta decides (131047), except for text with a template: send the
+		// template, which always goes.
+		return s.Content.Template != nil
 	}
 	at, ok, err := w.last(ctx, n.Name, s.To)
 	if err != nil {

@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,38 @@ func TestTheCustomerServiceWindow(t *testing.T) {
 		Content: &detour.Content{Template: &detour.Template{Name: "otp", Language: "en"}}})
 	if out.Result != detour.Accepted || n != 1 {
 		t.Fatalf("templates go outside the window (%d requests before): %+v", n, out)
+	}
+}
+
+func TestTextWithATemplateGoesAsTheWindowAllows(t *testing.T) {
+	g := newGraph(t, http.StatusOK, []byte(okResponse))
+	clock := clocktest.New(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	var last time.Time
+	cfg := testConfig(g.URL, nil)
+	cfg.Clock = clock
+	cfg.LastInbound = func(context.Context, string, string) (time.Time, bool, error) { return last, !last.IsZero(), nil }
+	w, err := NewChannel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := &detour.Content{Text: "Your order 42 has shipped", Template: &detour.Template{Name: "order_shipped", Language: "en", Params: []string{"42"}}}
+	sendBoth := func() detour.Outcome {
+		clock.Advance(time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return w.Send(ctx, &detour.Send{AttemptID: "att_1", To: "+447400123456", Route: "main", Content: both})
+	}
+	if out := sendBoth(); out.Result != detour.Accepted {
+		t.Fatalf("outside the window: %+v", out)
+	}
+	if body := string(g.last(t).Body); !strings.Contains(body, `"type":"template"`) || strings.Contains(body, "has shipped") {
+		t.Fatalf("outside the window the template goes: %s", body)
+	}
+	last = clock.Now()
+	if out := sendBoth(); out.Result != detour.Accepted {
+		t.Fatalf("inside the window: %+v", out)
+	}
+	if body := string(g.last(t).Body); !strings.Contains(body, `"type":"text"`) || !strings.Contains(body, "has shipped") {
+		t.Fatalf("inside the window the text goes as written: %s", body)
 	}
 }

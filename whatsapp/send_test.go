@@ -87,7 +87,7 @@ func TestSendRefusesWithoutARequest(t *testing.T) {
 		{"not E.164", testPNID, detour.Send{To: "16505551234", Content: &detour.Content{Text: "x"}}, detour.ReasonInvalidRecipient},
 		{"letters", testPNID, detour.Send{To: "+1650abc", Content: &detour.Content{Text: "x"}}, detour.ReasonInvalidRecipient},
 		{"no content", testPNID, detour.Send{To: "+16505551234", Content: &detour.Content{}}, detour.ReasonContentUnsupported},
-		{"two kinds", testPNID, detour.Send{To: "+16505551234", Content: &detour.Content{Text: "x", Template: &detour.Template{Name: "a", Language: "en"}}}, detour.ReasonContentUnsupported},
+		{"two kinds", testPNID, detour.Send{To: "+16505551234", Content: &detour.Content{Text: "x", Media: &detour.Media{Type: "image", URL: "https://example.com/a.png"}}}, detour.ReasonContentUnsupported},
 		{"audio caption", testPNID, detour.Send{To: "+16505551234", Content: &detour.Content{Media: &detour.Media{Type: "audio", ID: "1", Caption: "no"}}}, detour.ReasonContentUnsupported},
 		{"bad phone number id", "../admin", detour.Send{To: "+16505551234", Content: &detour.Content{Text: "x"}}, detour.ReasonRejected},
 	}
