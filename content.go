@@ -49,10 +49,25 @@ type Content struct {
 
 // Template is a pre-approved message template with its parameters.
 type Template struct {
-	Name     string   `json:"name"`
-	Language string   `json:"language"`
-	Params   []string `json:"params,omitempty"` // body parameters, in order
+	Name     string           `json:"name"`
+	Language string           `json:"language"`
+	Params   []string         `json:"params,omitempty"`  // body parameters, in order
+	Header   []string         `json:"header,omitempty"`  // header text parameters
+	Buttons  []TemplateButton `json:"buttons,omitempty"` // parameters of the template's buttons
 }
+
+// TemplateButton gives the parameter of one of a template's buttons.
+type TemplateButton struct {
+	// Type is quick_reply (Value is the payload sent back when tapped),
+	// url (Value completes the button's URL) or copy_code (Value is the
+	// code an authentication template's copy-code button copies).
+	Type  string `json:"type"`
+	Index int    `json:"index"` // the button's position in the template, 0–9
+	Value string `json:"value"`
+}
+
+// TemplateButtonTypes lists the accepted TemplateButton.Type values.
+var TemplateButtonTypes = []string{"quick_reply", "url", "copy_code"}
 
 // Media is an image, video, audio clip or document, by URL or by a channel's
 // media id.
@@ -193,6 +208,34 @@ func (t *Template) validate() error {
 	}
 	for _, p := range t.Params {
 		if err := checkText("content.template.params", p, MaxParamLength, true); err != nil {
+			return err
+		}
+	}
+	if len(t.Header) > 1 {
+		return FieldErrorf(CodeInvalidRequest, "content.template.header", "a template header takes at most one text parameter")
+	}
+	for _, p := range t.Header {
+		if err := checkText("content.template.header", p, MaxHeaderLength, true); err != nil {
+			return err
+		}
+	}
+	if len(t.Buttons) > 10 {
+		return FieldErrorf(CodeInvalidRequest, "content.template.buttons", "a template has at most 10 buttons")
+	}
+	seen := map[int]bool{}
+	for _, b := range t.Buttons {
+		ok := false
+		for _, k := range TemplateButtonTypes {
+			ok = ok || b.Type == k
+		}
+		switch {
+		case !ok:
+			return FieldErrorf(CodeInvalidRequest, "content.template.buttons.type", "a template button is %s", strings.Join(TemplateButtonTypes, ", "))
+		case b.Index < 0 || b.Index > 9 || seen[b.Index]:
+			return FieldErrorf(CodeInvalidRequest, "content.template.buttons.index", "button indexes are 0 to 9, each at most once")
+		}
+		seen[b.Index] = true
+		if err := checkText("content.template.buttons.value", b.Value, MaxParamLength, true); err != nil {
 			return err
 		}
 	}

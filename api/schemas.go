@@ -49,10 +49,18 @@ func componentSchemas() map[string]any {
 		}, "What a message carries: exactly one of text, template, media or interactive — or text together with "+
 			"template: the same message as free-form text and as a template, for WhatsApp outside the 24-hour window "+
 			"(SMS sends the text)."),
-		"Template": object("A pre-approved template with its body parameters.", []string{"name", "language"}, map[string]any{
+		"Template": object("A pre-approved template with its parameters.", []string{"name", "language"}, map[string]any{
 			"name":     withDesc(str(""), "The template name: lowercase letters, digits and underscores."),
 			"language": withDesc(str(""), "The template language, such as en or en_US."),
 			"params":   withDesc(array(str("")), "Body parameters, in order."),
+			"header":   withDesc(array(str("")), "The header's text parameter (at most one)."),
+			"buttons":  withDesc(array(ref("TemplateButton")), "Parameters of the template's buttons."),
+		}),
+		"TemplateButton": object("The parameter of one button of a template.", []string{"type", "index", "value"}, map[string]any{
+			"type": strEnum("quick_reply: value is the payload sent back when tapped; url: value completes the button's URL; "+
+				"copy_code: value is the code an authentication template's copy-code button copies.", detour.TemplateButtonTypes...),
+			"index": map[string]any{"type": "integer", "minimum": 0, "maximum": 9, "description": "The button's position in the template."},
+			"value": withDesc(str(""), "The parameter."),
 		}),
 		"Media": object("An image, video, audio clip or document, by URL or by a channel's media id.", []string{"type"}, map[string]any{
 			"type":     strEnum("The kind of media.", detour.MediaTypes...),

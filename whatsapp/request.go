@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/detourhq/detour"
@@ -50,12 +51,15 @@ type templateLanguage struct {
 
 type templateComponent struct {
 	Type       string              `json:"type"`
+	SubType    string              `json:"sub_type,omitempty"` // buttons
+	Index      string              `json:"index,omitempty"`    // buttons
 	Parameters []templateParameter `json:"parameters"`
 }
 
 type templateParameter struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type    string `json:"type"`
+	Text    string `json:"text,omitempty"`
+	Payload string `json:"payload,omitempty"`
 }
 
 type mediaObject struct {
@@ -174,12 +178,31 @@ func buildRequest(s *detour.Send) ([]byte, error) {
 
 func templateOf(t *detour.Template) *templateObj {
 	obj := &templateObj{Name: t.Name, Language: templateLanguage{Code: t.Language}}
-	if len(t.Params) > 0 {
-		params := make([]templateParameter, len(t.Params))
-		for i, p := range t.Params {
+	text := func(values []string) []templateParameter {
+		params := make([]templateParameter, len(values))
+		for i, p := range values {
 			params[i] = templateParameter{Type: "text", Text: p}
 		}
-		obj.Components = []templateComponent{{Type: "body", Parameters: params}}
+		return params
+	}
+	if len(t.Header) > 0 {
+		obj.Components = append(obj.Components, templateComponent{Type: "header", Parameters: text(t.Header)})
+	}
+	if len(t.Params) > 0 {
+		obj.Components = append(obj.Components, templateComponent{Type: "body", Parameters: text(t.Params)})
+	}
+	for _, b := range t.Buttons {
+		c := templateComponent{Type: "button", SubType: b.Type, Index: strconv.Itoa(b.Index)}
+		switch b.Type {
+		case "quick_reply":
+			c.Parameters = []templateParameter{{Type: "payload", Payload: b.Value}}
+		default:
+			// An authentication template's copy-code button is a url
+			// button whose parameter is the code.
+			c.SubType = "url"
+			c.Parameters = []templateParameter{{Type: "text", Text: b.Value}}
+		}
+		obj.Components = append(obj.Components, c)
 	}
 	return obj
 }

@@ -19,6 +19,16 @@ func TestSendBuildsTheExactRequest(t *testing.T) {
 			`{` + head + `"type":"text","text":{"preview_url":false,"body":"Your code is 123456"}}`},
 		{"template with params", detour.Content{Template: &detour.Template{Name: "otp_code", Language: "en_US", Params: []string{"123456", "10"}}},
 			`{` + head + `"type":"template","template":{"name":"otp_code","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"123456"},{"type":"text","text":"10"}]}]}}`},
+		{"authentication template with a copy-code button", detour.Content{Template: &detour.Template{Name: "auth_code", Language: "en_US",
+			Params: []string{"424242"}, Buttons: []detour.TemplateButton{{Type: "copy_code", Index: 0, Value: "424242"}}}},
+			`{` + head + `"type":"template","template":{"name":"auth_code","language":{"code":"en_US"},"components":[` +
+				`{"type":"body","parameters":[{"type":"text","text":"424242"}]},` +
+				`{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"424242"}]}]}}`},
+		{"template with header and quick reply", detour.Content{Template: &detour.Template{Name: "order_update", Language: "en",
+			Header: []string{"Order 42"}, Buttons: []detour.TemplateButton{{Type: "quick_reply", Index: 1, Value: "TRACK_42"}}}},
+			`{` + head + `"type":"template","template":{"name":"order_update","language":{"code":"en"},"components":[` +
+				`{"type":"header","parameters":[{"type":"text","text":"Order 42"}]},` +
+				`{"type":"button","sub_type":"quick_reply","index":"1","parameters":[{"type":"payload","payload":"TRACK_42"}]}]}}`},
 		{"template without params", detour.Content{Template: &detour.Template{Name: "hello_world", Language: "en"}},
 			`{` + head + `"type":"template","template":{"name":"hello_world","language":{"code":"en"}}}`},
 		{"image by link", detour.Content{Media: &detour.Media{Type: "image", URL: "https://example.com/a.jpg", Caption: "Your receipt"}},

@@ -172,6 +172,10 @@ func TestEveryContentOurClientSendsIsAccepted(t *testing.T) {
 		{Interactive: &detour.Interactive{Type: "list", Body: "Pick a slot", List: &detour.List{Button: "Slots", Sections: []detour.ListSection{
 			{Title: "Morning", Rows: []detour.ListRow{{ID: "m9", Title: "9:00", Description: "early"}}},
 			{Title: "Afternoon", Rows: []detour.ListRow{{ID: "a3", Title: "15:00"}}}}}}},
+		{Template: &detour.Template{Name: "auth_code", Language: "en_US", Params: []string{"424242"},
+			Buttons: []detour.TemplateButton{{Type: "copy_code", Index: 0, Value: "424242"}}}},
+		{Template: &detour.Template{Name: "order_update", Language: "en", Header: []string{"Order 42"},
+			Buttons: []detour.TemplateButton{{Type: "quick_reply", Index: 1, Value: "TRACK_42"}}}},
 	}
 	for i, content := range contents {
 		if out, _ := send(c, "+16505551234", content); out.Result != detour.Accepted {
