@@ -525,10 +525,12 @@ func TestWindowAndRedelivery(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		held = append(held, rx.read())
 	}
-	ctr := s.Counters()
-	if ctr.Outstanding != 3 || ctr.Queued != 7 {
-		t.Fatalf("window of 3: outstanding %d, queued %d", ctr.Outstanding, ctr.Queued)
-	}
+	// The receipts due reach the queue from the scheduler goroutine: wait
+	// for all of them, then the window must still hold at 3.
+	waitFor(t, "3 receipts outstanding and 7 queued", func() bool {
+		c := s.Counters()
+		return c.Outstanding == 3 && c.Queued == 7
+	})
 	// An error answer sends the receipt again after the redelivery delay;
 	// the freed slot goes to the next one at once.
 	rx.ack(held[0], smpp.StatusXTAppn)
@@ -547,7 +549,7 @@ func TestWindowAndRedelivery(t *testing.T) {
 	clk.Advance(5 * time.Second)
 	rx.deliver(smpp.StatusOK)
 	waitFor(t, "all answers", func() bool { return s.Counters().DeliverResps[smpp.StatusOK] == 10 })
-	ctr = s.Counters()
+	ctr := s.Counters()
 	if ctr.Redeliveries != 1 || ctr.Receipts[coding.StateDelivered] != 10 || ctr.DeliverResps[smpp.StatusXTAppn] != 1 {
 		t.Fatalf("counters %+v", ctr)
 	}
