@@ -202,7 +202,8 @@ func TestSendThenDeliveredReceipt(t *testing.T) {
 }
 
 func TestRetryWithBackoffInsideTheStep(t *testing.T) {
-	w := newWorld(t, nil)
+	reg := prometheus.NewRegistry()
+	w := newWorld(t, func(c *dispatch.Config) { c.Metrics = dispatch.NewMetrics(reg) })
 	w.a.outcomes = []detour.Outcome{
 		detour.RetryableOutcome("", detour.ReasonProviderError, "503"),
 		detour.RetryableOutcome("", detour.ReasonThrottled, "slow down"),
@@ -231,6 +232,9 @@ func TestRetryWithBackoffInsideTheStep(t *testing.T) {
 	expectStatus(t, m, detour.StatusSent)
 	if len(m.Attempts) != 3 || m.Attempts[0].ErrorCode != detour.ReasonProviderError || m.Attempts[1].ErrorCode != detour.ReasonThrottled {
 		t.Fatalf("attempts: %s", trail(m))
+	}
+	if n := counter(t, reg, "detour_send_errors_total"); n != 2 {
+		t.Fatalf("send errors counted %v, want 2 (they feed channel health)", n)
 	}
 }
 

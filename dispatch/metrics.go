@@ -10,6 +10,7 @@ type Metrics struct {
 	statuses         *prometheus.CounterVec
 	dispatchDelay    prometheus.Histogram
 	sendDuration     *prometheus.HistogramVec
+	sendErrors       *prometheus.CounterVec
 	receipts         *prometheus.CounterVec
 	unknownOutcomes  prometheus.Counter
 	doubleDeliveries prometheus.Counter
@@ -30,6 +31,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "detour_send_duration_seconds", Help: "Time a channel took to answer one send, by result.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
 			[]string{"channel", "result"}),
+		sendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "detour_send_errors_total", Help: "Sends a channel did not accept, by channel, route, result (retryable or permanent) and reason: the raw signal of channel and route health."},
+			[]string{"channel", "route", "result", "reason"}),
 		receipts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "detour_receipts_total", Help: "Receipts received, by channel, status and whether their attempt was found at once."},
 			[]string{"channel", "status", "matched"}),
@@ -41,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "detour_orphan_receipts_applied_total", Help: "Receipts that arrived before their send was recorded and were applied later."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.statuses, m.dispatchDelay, m.sendDuration, m.receipts,
+		reg.MustRegister(m.statuses, m.dispatchDelay, m.sendDuration, m.sendErrors, m.receipts,
 			m.unknownOutcomes, m.doubleDeliveries, m.orphansApplied,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "detour_queue_depth", Help: "Timers due now and not yet claimed (messages waiting for a worker)."},

@@ -28,6 +28,9 @@ func (e *Engine) send(j *job) {
 		out = detour.RetryableOutcome(j.attempt.Route, detour.ReasonProviderError, "the channel returned no outcome")
 	}
 	e.metrics.sendDuration.WithLabelValues(j.channel.Name(), out.Result.String()).Observe(e.clock.Now().Sub(start).Seconds())
+	if out.Result != detour.Accepted {
+		e.metrics.sendErrors.WithLabelValues(j.channel.Name(), out.Route, out.Result.String(), string(out.Reason)).Inc()
+	}
 	if err := e.record(j, out); err != nil {
 		// The lease runs out and the timer comes due again: the message is
 		// retried and this attempt is marked unknown then.
