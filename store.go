@@ -14,6 +14,7 @@ type Store interface {
 	MessageStore
 	KeyStore
 	InboundStore
+	EventStore
 	// Ready reports whether the store is reachable with its schema applied.
 	Ready(ctx context.Context) error
 	Close() error

@@ -50,6 +50,9 @@ type Config struct {
 	// RateBurst is the default bucket size per key (default twice
 	// RateLimit). Keys with their own rate get twice their rate.
 	RateBurst int
+	// Events lists the tenant's events for GET /v1/events; nil lists
+	// none.
+	Events detour.EventStore
 	// Routes reports the channels' routes for GET /v1/routes; nil lists
 	// none.
 	Routes func(ctx context.Context) []Route

@@ -196,6 +196,7 @@ const richBody = `{"to":"+447400123456","content":{"text":"Your code is 123456"}
 // status and content type.
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
+		c.Events = fakeEvents{}
 		c.Routes = func(context.Context) []Route {
 			since := t0.Add(-time.Hour)
 			return []Route{
@@ -240,6 +241,8 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	unknownID := "msg_00000000000000000000000000"
 	scenarios := []scenario{
 		{name: "routes", method: "GET", tmpl: "/v1/routes", path: "/v1/routes", key: e.keyA, status: 200},
+		{name: "events", method: "GET", tmpl: "/v1/events", path: "/v1/events?limit=1", key: e.keyA, status: 200},
+		{name: "events bad cursor", method: "GET", tmpl: "/v1/events", path: "/v1/events?cursor=zz", key: e.keyA, status: 400},
 		{name: "send", method: "POST", tmpl: msgs, path: msgs, body: richBody, key: e.keyA, status: 202},
 		{name: "send replay", method: "POST", tmpl: msgs, path: msgs, body: validBody, key: e.keyA, header: map[string]string{"Idempotency-Key": "k"}, status: 202},
 		{name: "send replay again", method: "POST", tmpl: msgs, path: msgs, body: validBody, key: e.keyA, header: map[string]string{"Idempotency-Key": "k"}, status: 202},
@@ -345,4 +348,14 @@ func TestOpenAPIDocumentsEveryProblemCode(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(codes, ",") {
 		t.Errorf("enum %v, want %v", got, codes)
 	}
+}
+
+// fakeEvents serves one page of one event, with more after it.
+type fakeEvents struct{}
+
+func (fakeEvents) Events(_ context.Context, f detour.EventFilter) (detour.EventPage, error) {
+	id := "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV"
+	return detour.EventPage{More: true, Events: []*detour.Event{{ID: "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", TenantID: f.TenantID,
+		Type: detour.EventMessageStatus, MessageID: id, CreatedAt: t0,
+		Data: []byte(`{"message_id":"` + id + `","status":"delivered","previous_status":"sent","to":"+447400123456","channel":"sms","route":"op1"}`)}}}, nil
 }

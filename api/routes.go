@@ -61,6 +61,22 @@ func operations() []*operation {
 			handle:   (*Server).listMessages,
 		},
 		{
+			method: http.MethodGet, path: "/v1/events", id: "listEvents", tag: "events", auth: true,
+			summary: "List events",
+			description: "The caller's events, newest first: every status a message enters (message.status), written in " +
+				"the same transaction as the change. Follow next_cursor for older pages.",
+			params: []param{
+				{name: "type", in: "query", description: "Only events of this type.", schema: strEnum("", detour.EventMessageStatus)},
+				{name: "message_id", in: "query", description: "Only events about this message.", schema: idSchema("msg_")},
+				{name: "limit", in: "query", description: "Events per page.", schema: map[string]any{
+					"type": "integer", "minimum": 1, "maximum": MaxListLimit, "default": DefaultListLimit}},
+				{name: "cursor", in: "query", description: "The next_cursor of the previous page (opaque).", schema: map[string]any{"type": "string"}},
+			},
+			success:  response{status: http.StatusOK, description: "One page of events.", contentType: ctJSON, schema: ref("EventList")},
+			problems: []detour.Code{detour.CodeInvalidRequest, detour.CodeInvalidCursor},
+			handle:   (*Server).listEvents,
+		},
+		{
 			method: http.MethodGet, path: "/v1/routes", id: "listRoutes", tag: "routes", auth: true,
 			summary: "List routes",
 			description: "Every route of every configured channel with its state and, for SMS routes, each SMPP bind: " +

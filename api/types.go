@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/detourhq/detour"
@@ -250,4 +251,19 @@ type Bind struct {
 	Reconnects  uint64            `json:"reconnects"`
 	LastError   string            `json:"last_error,omitempty"`
 	LastErrorAt *time.Time        `json:"last_error_at,omitempty"`
+}
+
+// EventList is one page of events, newest first.
+type EventList struct {
+	Data       []Event `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// Event is something that happened to the tenant's messages.
+type Event struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	MessageID string          `json:"message_id,omitempty"`
+	Data      json.RawMessage `json:"data"`
+	CreatedAt time.Time       `json:"created_at"`
 }

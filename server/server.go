@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	apiHandler, err := api.New(api.Config{
 		Messages: s.engine, Keys: store, Ready: store.Ready, Registry: opts.Registry, Logger: opts.Logger,
 		Clock: opts.Clock, MaxBodyBytes: cfg.Server.MaxBodyBytes, RateLimit: cfg.Server.RateLimit, RateBurst: cfg.Server.RateBurst,
-		Routes: s.routes,
+		Routes: s.routes, Events: store,
 	})
 	if err != nil {
 		return fail(err)

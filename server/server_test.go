@@ -236,6 +236,15 @@ func TestSandboxDeliversEndToEnd(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Every status it went through is an event, newest first.
+	ev := n.do("GET", "/v1/events?message_id="+id, key, "")
+	var statuses []string
+	for _, e := range ev.body["data"].([]any) {
+		statuses = append(statuses, e.(map[string]any)["data"].(map[string]any)["status"].(string))
+	}
+	if strings.Join(statuses, ",") != "delivered,sent,queued" {
+		t.Fatalf("events: %v (%s)", statuses, ev.raw)
+	}
 	if recs := n.srv.Sandbox().Sent("+447400123456"); len(recs) != 1 || recs[0].Content.Text != "hello" {
 		t.Fatalf("sandbox records: %+v", recs)
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+
+	"github.com/detourhq/detour"
 )
 
 // The writer owns the only writing connection. Write calls become ops
@@ -44,12 +46,14 @@ type writer struct {
 	ops     atomic.Int64
 	commits atomic.Int64
 
-	cache *msgCache // nil unless this process is the only writer
+	cache *msgCache        // nil unless this process is the only writer
+	ids   *detour.IDSource // event ids
 }
 
-func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, cache *msgCache) *writer {
+func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, cache *msgCache, ids *detour.IDSource) *writer {
 	w := &writer{
 		cache:    cache,
+		ids:      ids,
 		conn:     conn,
 		stmts:    map[string]*sql.Stmt{},
 		maxBatch: maxBatch,

@@ -67,6 +67,7 @@ func Run(t *testing.T, h Harness) {
 		{"PurgeIdempotency", testPurgeIdempotency},
 		{"APIKeys", testAPIKeys},
 		{"Durability", testDurability},
+		{"Events", testEvents},
 		{"Inbound", testInbound},
 		{"InboundRedeliveryRace", testInboundRedeliveryRace},
 	}
