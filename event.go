@@ -8,7 +8,7 @@ import (
 
 // Event types.
 const (
-	EventMessageStatus = "message.status" // a message entered a new status
+	EventMessageStatus = "message.status" // a message moved to a new status
 )
 
 // Event is something that happened that the tenant's application hears
@@ -37,7 +37,8 @@ type MessageStatusData struct {
 }
 
 // StatusEvent returns the event for m entering its current status from
-// previous ("" for a new message), or nil when the status did not change.
+// previous, or nil when the status did not change. Accepting a message is
+// not an event: the API answered with it.
 // Stores call it when they save a message, so the event commits with the
 // change.
 func StatusEvent(ids *IDSource, previous Status, m *Message) *Event {

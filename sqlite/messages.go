@@ -71,9 +71,6 @@ func (db *DB) CreateMessage(ctx context.Context, m *detour.Message, idem *detour
 				return err
 			}
 		}
-		if err := insertStatusEvent(ctx, tx, tx.w.ids, "", m); err != nil {
-			return err
-		}
 		tx.remember(m)
 		if idem != nil {
 			_, err := tx.exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at)
