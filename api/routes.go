@@ -63,7 +63,7 @@ func operations() []*operation {
 		{
 			method: http.MethodGet, path: "/v1/events", id: "listEvents", tag: "events", auth: true,
 			summary: "List events",
-			description: "The caller's events, newest first: every status a message enters (message.status), written in " +
+			description: "The caller's events, newest first: every status change of a message (message.status), written in " +
 				"the same transaction as the change. Follow next_cursor for older pages.",
 			params: []param{
 				{name: "type", in: "query", description: "Only events of this type.", schema: strEnum("", detour.EventMessageStatus)},
