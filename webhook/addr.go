@@ -74,13 +74,13 @@ func refused(a netip.Addr) string {
 			a = netip.AddrFrom4([4]byte(b[2:6]))
 		}
 	}
-	if a.Zone() != "" {
-		return "scoped (has a zone)"
-	}
 	for _, r := range refusedRanges {
-		if r.prefix.Contains(a) {
+		if r.prefix.Contains(a.WithZone("")) {
 			return r.why
 		}
+	}
+	if a.Zone() != "" {
+		return "scoped (has a zone)"
 	}
 	return ""
 }

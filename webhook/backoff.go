@@ -7,7 +7,8 @@ import (
 
 // RetryWindow is how long an event is retried: the scheduler keeps trying
 // while less than RetryWindow has passed since the first attempt, then
-// gives the event up. With the schedule below that is about 30 tries.
+// gives the event up. With the schedule below (half an hour apart on
+// average once past the first five) that is about 50 tries.
 const RetryWindow = 24 * time.Hour
 
 // MinBackoff and MaxBackoff bound the wait between two tries.
