@@ -179,17 +179,23 @@ func runSimSMSC(ctx context.Context, progress io.Writer, cfg smsc.Config, interv
 	if started != nil {
 		started(s)
 	}
+	return serveUntilDone(ctx, progress, interval, func() string { return formatCounters(s.Counters()) }, s.Stop)
+}
+
+// serveUntilDone prints a simulator's counters every interval until ctx
+// ends, then stops the simulator and prints them once more.
+func serveUntilDone(ctx context.Context, progress io.Writer, interval time.Duration, counters func() string, stop func(context.Context)) error {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-tick.C:
-			fmt.Fprintln(progress, formatCounters(s.Counters()))
+			fmt.Fprintln(progress, counters())
 		case <-ctx.Done():
 			stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			s.Stop(stopCtx)
+			stop(stopCtx)
 			cancel()
-			fmt.Fprintln(progress, formatCounters(s.Counters()))
+			fmt.Fprintln(progress, counters())
 			return nil
 		}
 	}

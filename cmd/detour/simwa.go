@@ -157,20 +157,7 @@ func runSimWhatsApp(ctx context.Context, progress io.Writer, cfg wasim.Config, i
 	if started != nil {
 		started(s)
 	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-			fmt.Fprintln(progress, formatWACounters(s.Counters()))
-		case <-ctx.Done():
-			stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			s.Stop(stopCtx)
-			cancel()
-			fmt.Fprintln(progress, formatWACounters(s.Counters()))
-			return nil
-		}
-	}
+	return serveUntilDone(ctx, progress, interval, func() string { return formatWACounters(s.Counters()) }, s.Stop)
 }
 
 // formatWACounters writes the counters on one line.
