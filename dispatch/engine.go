@@ -82,6 +82,7 @@ type Engine struct {
 	rnd   *rand.Rand
 
 	wake     chan struct{}
+	orphaned chan struct{} // a receipt was kept as an orphan
 	running  atomic.Bool  // the loop runs: accepted messages may be sent directly
 	directMu sync.RWMutex // held while taking a direct slot; Stop takes it to flip running
 	inflight atomic.Int64
@@ -147,7 +148,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, metrics: cfg.Metrics,
 		rnd: cfg.Rand, channels: map[string]detour.Channel{}, routes: map[string]map[string]bool{},
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), orphaned: make(chan struct{}, 1)}
 	for _, ch := range cfg.Channels {
 		if _, dup := e.channels[ch.Name()]; dup {
 			return nil, fmt.Errorf("dispatch: two channels are named %q", ch.Name())
@@ -267,6 +268,10 @@ func (e *Engine) housekeeping(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-timer.C():
+		case <-e.orphaned:
+			// A receipt just beat its send's outcome, which is most likely
+			// committing right now: try it again at once, not at the tick.
+			timer.Stop()
 		}
 		now := e.clock.Now()
 		if _, err := e.RetryOrphans(ctx); err != nil && ctx.Err() == nil {

@@ -27,6 +27,12 @@ func (e *Engine) Receipt(ctx context.Context, r detour.Receipt) error {
 		return err
 	}
 	e.metrics.receipts.WithLabelValues(r.Channel, string(r.Status), boolLabel(matched)).Inc()
+	if !matched {
+		select {
+		case e.orphaned <- struct{}{}:
+		default:
+		}
+	}
 	if matched && (r.Status == detour.AttemptFailed || r.Status == detour.AttemptExpired) {
 		e.Notify() // the message may have moved to its next step
 	}
