@@ -83,8 +83,8 @@ type Engine struct {
 
 	wake     chan struct{}
 	orphaned chan struct{} // a receipt was kept as an orphan
-	running  atomic.Bool  // the loop runs: accepted messages may be sent directly
-	directMu sync.RWMutex // held while taking a direct slot; Stop takes it to flip running
+	running  atomic.Bool   // the loop runs: accepted messages may be sent directly
+	directMu sync.RWMutex  // held while taking a direct slot; Stop takes it to flip running
 	inflight atomic.Int64
 	sends    sync.WaitGroup
 
