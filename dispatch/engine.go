@@ -83,6 +83,7 @@ type Engine struct {
 
 	wake     chan struct{}
 	orphaned chan struct{} // a receipt was kept as an orphan
+	orphans  atomic.Int64  // orphans kept and not yet applied (approximate)
 	running  atomic.Bool   // the loop runs: accepted messages may be sent directly
 	directMu sync.RWMutex  // held while taking a direct slot; Stop takes it to flip running
 	inflight atomic.Int64
@@ -296,10 +297,19 @@ func (e *Engine) RetryOrphans(ctx context.Context) (int, error) {
 	now := e.clock.Now()
 	n, err := e.store.RetryOrphans(ctx, now.Add(-e.cfg.OrphanTTL), e.applyReceipt(now))
 	if n > 0 {
+		e.orphans.Add(-int64(n))
 		e.metrics.orphansApplied.Add(float64(n))
 		e.Notify()
 	}
 	return n, err
+}
+
+// wakeOrphans asks the housekeeping loop to retry kept receipts now.
+func (e *Engine) wakeOrphans() {
+	select {
+	case e.orphaned <- struct{}{}:
+	default:
+	}
 }
 
 func (e *Engine) jitter() float64 {

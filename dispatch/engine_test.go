@@ -600,3 +600,26 @@ func TestMultipartIsDeliveredWhenAllPartsAre(t *testing.T) {
 	}
 	expectStatus(t, w.get(m.ID), detour.StatusDelivered)
 }
+
+func TestAnOrphanReceiptIsRetriedWithoutWaitingForTheTick(t *testing.T) {
+	w := newWorld(t, func(c *dispatch.Config) { c.PollInterval = time.Hour })
+	w.a.onSend = func(s *detour.Send) {
+		if err := w.engine.Receipt(context.Background(), detour.Receipt{
+			Channel: "a", Route: s.Route, ProviderID: "p-" + s.AttemptID, Status: detour.AttemptDelivered}); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := w.engine.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := w.send(&detour.SendRequest{})
+	// The manual clock never moves: only the wake-up can apply the orphan.
+	deadline := time.Now().Add(10 * time.Second)
+	for w.get(m.ID).Status != detour.StatusDelivered {
+		if time.Now().After(deadline) {
+			t.Fatalf("the orphan receipt was not applied: %s", w.get(m.ID).Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.engine.Stop()
+}

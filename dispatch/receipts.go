@@ -28,10 +28,8 @@ func (e *Engine) Receipt(ctx context.Context, r detour.Receipt) error {
 	}
 	e.metrics.receipts.WithLabelValues(r.Channel, string(r.Status), boolLabel(matched)).Inc()
 	if !matched {
-		select {
-		case e.orphaned <- struct{}{}:
-		default:
-		}
+		e.orphans.Add(1)
+		e.wakeOrphans()
 	}
 	if matched && (r.Status == detour.AttemptFailed || r.Status == detour.AttemptExpired) {
 		e.Notify() // the message may have moved to its next step

@@ -107,6 +107,10 @@ func (e *Engine) record(j *job, out detour.Outcome) error {
 	if wake {
 		e.Notify()
 	}
+	if out.Result == detour.Accepted && e.orphans.Load() > 0 {
+		// A receipt for this send may be waiting: its attempt is stored now.
+		e.wakeOrphans()
+	}
 	return nil
 }
 
