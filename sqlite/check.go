@@ -46,6 +46,10 @@ func (db *DB) Check(ctx context.Context) error {
 			WHERE message_id NOT IN (SELECT id FROM messages)`},
 		{"idempotency keys without their message", `SELECT tenant_id || '/' || key FROM idempotency_keys
 			WHERE message_id NOT IN (SELECT id FROM messages)`},
+		{"message parts without their attempt", `SELECT provider_id FROM attempt_parts
+			WHERE attempt_id NOT IN (SELECT id FROM attempts)`},
+		{"events without their message", `SELECT id FROM events
+			WHERE message_id <> '' AND message_id NOT IN (SELECT id FROM messages)`},
 		{"unfinished messages without a timer", `SELECT id FROM messages
 			WHERE status IN (` + strings.Join(live, ", ") + `)
 			AND id NOT IN (SELECT message_id FROM timers)`},

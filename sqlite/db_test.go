@@ -228,9 +228,16 @@ func TestCheckFindsProblems(t *testing.T) {
 	if _, err := raw.Exec(`DELETE FROM timers`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := raw.Exec(`INSERT INTO events (tenant_id, id, type, message_id, data, created_at)
+		VALUES ('ten_1', 'evt_X', 'message.status', 'msg_gone', '{}', 0)`); err != nil {
+		t.Fatal(err)
+	}
 	err = db.Check(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "without a timer") || !strings.Contains(err.Error(), m.ID) {
 		t.Fatalf("Check = %v, want it to name %s as lacking a timer", err, m.ID)
+	}
+	if !strings.Contains(err.Error(), "events without their message (e.g. evt_X)") {
+		t.Fatalf("Check = %v, want it to name the event without its message", err)
 	}
 }
 
