@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/detourhq/detour/tokenbucket"
 )
 
 // limiter keeps one token bucket per API key id.
@@ -15,12 +17,10 @@ type limiter struct {
 	buckets map[string]*bucket
 }
 
-// bucket is a token bucket: it holds up to burst tokens, refills at rate
-// per second, and each request takes one token.
+// bucket is one key's token bucket with its lock.
 type bucket struct {
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
+	mu sync.Mutex
+	tokenbucket.Bucket
 }
 
 func newLimiter(rate float64, burst int) *limiter {
@@ -42,23 +42,14 @@ func (l *limiter) allow(id string, keyRate float64, now time.Time) (bool, time.D
 	if b == nil {
 		l.mu.Lock()
 		if b = l.buckets[id]; b == nil {
-			b = &bucket{tokens: burst, last: now}
+			b = &bucket{}
 			l.buckets[id] = b
 		}
 		l.mu.Unlock()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if elapsed := now.Sub(b.last); elapsed > 0 {
-		b.tokens = math.Min(burst, b.tokens+elapsed.Seconds()*rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
-	return false, wait
+	return b.Take(now, rate, burst)
 }
 
 // retryAfterSeconds rounds a wait up to whole seconds, at least 1, for the

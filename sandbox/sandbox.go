@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/tokenbucket"
 )
 
 // Name is the channel name the sandbox answers to by default.
@@ -81,8 +82,7 @@ type Channel struct {
 
 type route struct {
 	cfg    RouteConfig
-	tokens float64
-	last   time.Time
+	bucket tokenbucket.Bucket
 }
 
 var (
@@ -117,7 +117,7 @@ func New(cfg Config) (*Channel, error) {
 		if _, dup := c.routes[r.Name]; dup {
 			return nil, fmt.Errorf("sandbox route %d: name %q repeats", i, r.Name)
 		}
-		c.routes[r.Name] = &route{cfg: r, tokens: r.Throughput}
+		c.routes[r.Name] = &route{cfg: r}
 		c.order = append(c.order, r.Name)
 	}
 	return c, nil
@@ -160,7 +160,7 @@ func (c *Channel) SetRoute(r RouteConfig) error {
 		old.cfg = r
 		return nil
 	}
-	c.routes[r.Name] = &route{cfg: r, tokens: r.Throughput}
+	c.routes[r.Name] = &route{cfg: r}
 	c.order = append(c.order, r.Name)
 	return nil
 }
@@ -248,18 +248,8 @@ func (r *route) take(now time.Time) (time.Duration, bool) {
 	if r.cfg.Throughput <= 0 {
 		return 0, true
 	}
-	if !r.last.IsZero() {
-		r.tokens += now.Sub(r.last).Seconds() * r.cfg.Throughput
-	}
-	r.last = now
-	if r.tokens > r.cfg.Throughput {
-		r.tokens = r.cfg.Throughput
-	}
-	if r.tokens >= 1 {
-		r.tokens--
-		return 0, true
-	}
-	return time.Duration((1 - r.tokens) / r.cfg.Throughput * float64(time.Second)), false
+	ok, wait := r.bucket.Take(now, r.cfg.Throughput, r.cfg.Throughput)
+	return wait, ok
 }
 
 // Sent returns the records kept, oldest first, optionally only those to one

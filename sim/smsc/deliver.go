@@ -7,6 +7,7 @@ import (
 
 	"github.com/detourhq/detour/smpp"
 	"github.com/detourhq/detour/smpp/coding"
+	"github.com/detourhq/detour/tokenbucket"
 )
 
 // delivery is one deliver_sm to send to an account: a receipt or an MO
@@ -29,8 +30,7 @@ type account struct {
 	rr        int
 	queue     []*delivery // waiting for a receiver with room; queue[head:] is live
 	head      int
-	tokens    float64 // throttle bucket
-	last      time.Time
+	throttle  tokenbucket.Bucket
 }
 
 func (a *account) queued() int { return len(a.queue) - a.head }
@@ -67,18 +67,8 @@ func (a *account) pushFront(ds []*delivery) {
 // allow takes one token from the account's throttle bucket, which holds
 // at most one second's worth.
 func (a *account) allow(now time.Time, rate float64) bool {
-	burst := max(rate, 1)
-	if a.last.IsZero() {
-		a.tokens = burst
-	} else if el := now.Sub(a.last); el > 0 {
-		a.tokens = min(burst, a.tokens+el.Seconds()*rate)
-	}
-	a.last = now
-	if a.tokens < 1 {
-		return false
-	}
-	a.tokens--
-	return true
+	ok, _ := a.throttle.Take(now, rate, max(rate, 1))
+	return ok
 }
 
 // receiver returns a receiving bind with room in its window, taking binds

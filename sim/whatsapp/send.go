@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/detourhq/detour/tokenbucket"
 )
 
 // maxSendBody bounds a send request body.
@@ -123,10 +125,11 @@ func (s *Server) accept(num Number, req *sendRequest) ([]byte, *graphError, time
 	if b.ThrottleAbove > 0 {
 		bk := s.buckets[num.PhoneNumberID]
 		if bk == nil {
-			bk = &bucket{}
+			bk = &tokenbucket.Bucket{}
 			s.buckets[num.PhoneNumberID] = bk
 		}
-		if !bk.allow(now, b.ThrottleAbove) {
+		// One second's worth of burst.
+		if ok, _ := bk.Take(now, b.ThrottleAbove, max(b.ThrottleAbove, 1)); !ok {
 			return nil, throttledErr(), latency
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/tokenbucket"
 )
 
 // Server is a simulated WhatsApp Cloud API. Create it with New, then
@@ -41,7 +42,7 @@ type Server struct {
 	addr    string
 	started bool
 	stopped bool
-	buckets map[string]*bucket
+	buckets map[string]*tokenbucket.Bucket
 	out     outbox
 	nextID  uint64
 	ledger  ledger
@@ -60,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 		numbers: map[string]Number{},
 		wake:    make(chan struct{}, 1), kick: make(chan struct{}, cfg.Posters), done: make(chan struct{}),
 		rnd: cfg.Rand, beh: cfg.Behavior, mode: cfg.Mode,
-		conns: map[net.Conn]struct{}{}, buckets: map[string]*bucket{},
+		conns: map[net.Conn]struct{}{}, buckets: map[string]*tokenbucket.Bucket{},
 		ledger: newLedger(cfg.Keep), ctr: newCounters(),
 	}
 	if s.client == nil {
@@ -248,26 +249,4 @@ func (s *Server) Stop(ctx context.Context) {
 	if started {
 		s.log.Info("whatsapp simulator stopped", "addr", s.addr)
 	}
-}
-
-// bucket is a token bucket of one business number's throughput.
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// allow takes one token; the bucket holds at most one second's worth.
-func (b *bucket) allow(now time.Time, rate float64) bool {
-	burst := max(rate, 1)
-	if b.last.IsZero() {
-		b.tokens = burst
-	} else if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(burst, b.tokens+el.Seconds()*rate)
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }
