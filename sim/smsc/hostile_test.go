@@ -90,6 +90,9 @@ func TestGarbageNeverCrashes(t *testing.T) {
 		nc.Write(b)
 		nc.Close()
 	}
+	// Half of them bound before their garbage: wait until the server has
+	// let them all go, or the account's bind limit refuses the next bind.
+	waitFor(t, "the garbage connections to be closed", func() bool { return s.Counters().Bound == 0 })
 	c := dial(t, s.Addr())
 	c.mustBind(smpp.CommandBindTransceiver)
 	if p := c.submit(sms("4477", "still here", 0), nil); p.Status != smpp.StatusOK {
