@@ -1,13 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -206,18 +208,8 @@ func formatCounters(c smsc.Counters) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "bound %d, submits %d", c.Bound, c.Submits)
 	if len(c.SubmitResps) > 0 {
-		sts := make([]smpp.Status, 0, len(c.SubmitResps))
-		for st := range c.SubmitResps {
-			sts = append(sts, st)
-		}
-		sort.Slice(sts, func(i, j int) bool { return sts[i] < sts[j] })
 		b.WriteString(" (")
-		for i, st := range sts {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s %d", st, c.SubmitResps[st])
-		}
+		writeCounts(&b, c.SubmitResps, "%s %d")
 		b.WriteString(")")
 	}
 	b.WriteString(", receipts")
@@ -230,4 +222,15 @@ func formatCounters(c smsc.Counters) string {
 		fmt.Fprintf(&b, ", malformed %d, dropped %d", c.Malformed, c.Dropped)
 	}
 	return b.String()
+}
+
+// writeCounts writes a map of counts in key order, each entry with format
+// (key, count), separated by commas.
+func writeCounts[K cmp.Ordered, V any](b *strings.Builder, m map[K]V, format string) {
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(b, format, k, m[k])
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -165,18 +164,8 @@ func formatWACounters(c wasim.Counters) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "requests %d, accepted %d", c.Requests, c.Accepted)
 	if len(c.Errors) > 0 {
-		codes := make([]int, 0, len(c.Errors))
-		for k := range c.Errors {
-			codes = append(codes, k)
-		}
-		sort.Ints(codes)
 		b.WriteString(", errors (")
-		for i, k := range codes {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%d: %d", k, c.Errors[k])
-		}
+		writeCounts(&b, c.Errors, "%d: %d")
 		b.WriteString(")")
 	}
 	b.WriteString(", statuses posted")
