@@ -1,10 +1,8 @@
 package api
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/detourhq/detour"
 )
@@ -16,34 +14,26 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, key *detour.
 		return detour.Errorf(detour.CodeInvalidRequest, "the query string is malformed")
 	}
 	f := detour.EventFilter{TenantID: key.TenantID, Limit: DefaultListLimit}
-	for name, vs := range q {
-		if len(vs) != 1 {
-			return detour.FieldErrorf(detour.CodeInvalidRequest, name, "%s is given more than once", truncate(name, 40))
-		}
-		v := vs[0]
+	err = eachParam(q, func(name, v string) (err error) {
 		switch name {
 		case "type":
 			f.Type = v
 		case "message_id":
 			if !detour.ValidID("msg_", v) {
-				return detour.FieldErrorf(detour.CodeInvalidRequest, name, "message_id is a message id")
+				err = detour.FieldErrorf(detour.CodeInvalidRequest, name, "message_id is a message id")
 			}
 			f.MessageID = v
 		case "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > MaxListLimit {
-				return detour.FieldErrorf(detour.CodeInvalidRequest, name, "limit is a whole number from 1 to %d", MaxListLimit)
-			}
-			f.Limit = n
+			f.Limit, err = parseLimit(name, v)
 		case "cursor":
-			b, err := base64.RawURLEncoding.DecodeString(v)
-			if err != nil || !detour.ValidID("evt_", string(b)) {
-				return detour.FieldErrorf(detour.CodeInvalidCursor, "cursor", "cursor is not one this API returned")
-			}
-			f.Before = string(b)
+			f.Before, err = decodeCursor(v, "evt_")
 		default:
-			return detour.FieldErrorf(detour.CodeInvalidRequest, name, "the listing has no parameter %q", truncate(name, 40))
+			err = unknownParam(name)
 		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if s.cfg.Events == nil {
 		writeJSON(w, http.StatusOK, ctJSON, EventList{Data: []Event{}})
@@ -58,7 +48,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, key *detour.
 		out.Data[i] = Event{ID: ev.ID, Type: ev.Type, MessageID: ev.MessageID, Data: ev.Data, CreatedAt: ev.CreatedAt.UTC()}
 	}
 	if page.More && len(page.Events) > 0 {
-		c := base64.RawURLEncoding.EncodeToString([]byte(page.Events[len(page.Events)-1].ID))
+		c := EncodeCursor(page.Events[len(page.Events)-1].ID)
 		out.NextCursor = &c
 	}
 	writeJSON(w, http.StatusOK, ctJSON, out)

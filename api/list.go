@@ -42,12 +42,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, key *detou
 // silently list everything.
 func parseListQuery(q url.Values) (detour.MessageFilter, error) {
 	f := detour.MessageFilter{Limit: DefaultListLimit}
-	for name, vs := range q {
-		if len(vs) != 1 {
-			return f, detour.FieldErrorf(detour.CodeInvalidRequest, name, "%s is given more than once", truncate(name, 40))
-		}
-		v := vs[0]
-		var err error
+	err := eachParam(q, func(name, v string) (err error) {
 		switch name {
 		case "status":
 			f.Status = detour.Status(v)
@@ -63,21 +58,43 @@ func parseListQuery(q url.Values) (detour.MessageFilter, error) {
 		case "created_before":
 			f.CreatedBefore, err = parseTime(name, v)
 		case "limit":
-			n, perr := strconv.Atoi(v)
-			if perr != nil || n < 1 || n > MaxListLimit {
-				err = detour.FieldErrorf(detour.CodeInvalidRequest, name, "limit is a whole number from 1 to %d", MaxListLimit)
-			}
-			f.Limit = n
+			f.Limit, err = parseLimit(name, v)
 		case "cursor":
 			f.Before, err = DecodeCursor(v)
 		default:
-			err = detour.FieldErrorf(detour.CodeInvalidRequest, truncate(name, 40), "unknown query parameter")
+			err = unknownParam(name)
 		}
-		if err != nil {
-			return f, err
+		return err
+	})
+	return f, err
+}
+
+// eachParam calls fn for each query parameter, refusing one given twice:
+// listings refuse what they do not understand, so that a typo does not
+// silently list everything.
+func eachParam(q url.Values, fn func(name, v string) error) error {
+	for name, vs := range q {
+		if len(vs) != 1 {
+			return detour.FieldErrorf(detour.CodeInvalidRequest, name, "%s is given more than once", truncate(name, 40))
+		}
+		if err := fn(name, vs[0]); err != nil {
+			return err
 		}
 	}
-	return f, nil
+	return nil
+}
+
+func unknownParam(name string) error {
+	return detour.FieldErrorf(detour.CodeInvalidRequest, truncate(name, 40), "unknown query parameter")
+}
+
+// parseLimit reads a page size.
+func parseLimit(name, v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxListLimit {
+		return n, detour.FieldErrorf(detour.CodeInvalidRequest, name, "limit is a whole number from 1 to %d", MaxListLimit)
+	}
+	return n, nil
 }
 
 func parseTime(name, v string) (time.Time, error) {
@@ -89,16 +106,19 @@ func parseTime(name, v string) (time.Time, error) {
 }
 
 // EncodeCursor returns the opaque listing cursor that continues after the
-// message with the given id.
+// message (or event) with the given id.
 func EncodeCursor(id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(id))
 }
 
 // DecodeCursor returns the message id inside a cursor made by
 // EncodeCursor, or an invalid_cursor error.
-func DecodeCursor(c string) (string, error) {
+func DecodeCursor(c string) (string, error) { return decodeCursor(c, "msg_") }
+
+// decodeCursor returns the id with the given prefix inside a cursor.
+func decodeCursor(c, prefix string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !detour.ValidID("msg_", string(b)) {
+	if err != nil || !detour.ValidID(prefix, string(b)) {
 		return "", detour.FieldErrorf(detour.CodeInvalidCursor, "cursor", "cursor is not one this API returned")
 	}
 	return string(b), nil
