@@ -203,7 +203,16 @@ func Load(path string, environ []string, overrides map[string]any) (Config, erro
 	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	c.fillDefaults()
 	return c, c.Validate()
+}
+
+// fillDefaults sets what the file may leave out of list entries, which
+// the struct defaults above cannot reach (each SMS route's tunables).
+func (c *Config) fillDefaults() {
+	for i := range c.Channels.SMS.Routes {
+		c.Channels.SMS.Routes[i] = c.Channels.SMS.Routes[i].WithDefaults()
+	}
 }
 
 // envKey maps an environment name without the prefix to a koanf path.
@@ -295,10 +304,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	names := map[string]bool{}
-	for i := range c.Channels.SMS.Routes {
-		r := c.Channels.SMS.Routes[i].WithDefaults()
-		c.Channels.SMS.Routes[i] = r
-		if err := r.Validate(i); err != nil {
+	for i, r := range c.Channels.SMS.Routes {
+		if err := r.WithDefaults().Validate(i); err != nil {
 			errs = append(errs, fmt.Errorf("config: %w", err))
 		} else if names[r.Name] {
 			bad(fmt.Sprintf("channels.sms.routes[%d].name", i), "%q repeats", r.Name)
