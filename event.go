@@ -40,8 +40,8 @@ type MessageStatusData struct {
 // previous, or nil when the status did not change. Accepting a message is
 // not an event: the API answered with it.
 // Stores call it when they save a message, so the event commits with the
-// change.
-func StatusEvent(ids *IDSource, previous Status, m *Message) *Event {
+// change, and give the event its id as they write it.
+func StatusEvent(previous Status, m *Message) *Event {
 	if previous == m.Status {
 		return nil
 	}
@@ -55,7 +55,7 @@ func StatusEvent(ids *IDSource, previous Status, m *Message) *Event {
 		d.Channel, d.Route = a.Channel, a.Route
 	}
 	body, _ := json.Marshal(d) // plain strings always encode
-	return &Event{ID: ids.New("evt_"), TenantID: m.TenantID, Type: EventMessageStatus, MessageID: m.ID,
+	return &Event{TenantID: m.TenantID, Type: EventMessageStatus, MessageID: m.ID,
 		Data: body, CreatedAt: m.UpdatedAt}
 }
 
@@ -77,5 +77,29 @@ type EventPage struct {
 // EventStore lists the events stores write with the changes that cause
 // them.
 type EventStore interface {
+	// Events lists a tenant's events with the system tenant's, newest
+	// first.
 	Events(ctx context.Context, f EventFilter) (EventPage, error)
+	// Event returns one of them, or ErrNotFound.
+	Event(ctx context.Context, tenantID, id string) (*Event, error)
+}
+
+// InboundData is the body of a message.inbound event.
+type InboundData struct {
+	ID         string    `json:"id"`
+	Channel    string    `json:"channel"`
+	Route      string    `json:"route"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Text       string    `json:"text"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// InboundEvent returns the message.inbound event of in. Inbound messages
+// belong to the node, not to a tenant (yet): the event is the system
+// tenant's.
+func InboundEvent(in *Inbound) *Event {
+	body, _ := json.Marshal(InboundData{ID: in.ID, Channel: in.Channel, Route: in.Route, From: in.From, To: in.To,
+		Text: in.Text, ReceivedAt: in.ReceivedAt.UTC()})
+	return &Event{TenantID: SystemTenant, Type: EventMessageInbound, Data: body, CreatedAt: in.ReceivedAt}
 }

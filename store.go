@@ -15,6 +15,7 @@ type Store interface {
 	KeyStore
 	InboundStore
 	EventStore
+	WebhookStore
 	// Ready reports whether the store is reachable with its schema applied.
 	Ready(ctx context.Context) error
 	Close() error

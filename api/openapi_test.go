@@ -359,3 +359,7 @@ func (fakeEvents) Events(_ context.Context, f detour.EventFilter) (detour.EventP
 		Type: detour.EventMessageStatus, MessageID: id, CreatedAt: t0,
 		Data: []byte(`{"message_id":"` + id + `","status":"delivered","previous_status":"sent","to":"+447400123456","channel":"sms","route":"op1"}`)}}}, nil
 }
+
+func (fakeEvents) Event(context.Context, string, string) (*detour.Event, error) {
+	return nil, detour.ErrNotFound
+}

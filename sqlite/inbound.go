@@ -32,7 +32,11 @@ func (db *DB) SaveInbound(ctx context.Context, in *detour.Inbound) (*detour.Inbo
 		}
 		_, err := tx.exec(ctx, `INSERT INTO inbound (`+inboundCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.Channel, in.Route, in.ProviderID, in.From, in.To, in.Text, micros(in.ReceivedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		// One user's messages reach an endpoint in the order they came.
+		return insertEvent(ctx, tx, detour.InboundEvent(in), "from:"+in.From, "")
 	})
 	if err != nil {
 		return nil, false, wrap("save inbound message", err)

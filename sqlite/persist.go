@@ -77,7 +77,7 @@ func save(ctx context.Context, tx *wtx, before, after *detour.Message) error {
 	if err := saveAttempts(ctx, tx, before, after); err != nil {
 		return err
 	}
-	if err := insertStatusEvent(ctx, tx, tx.w.ids, before.Status, after); err != nil {
+	if err := insertStatusEvent(ctx, tx, before.Status, after); err != nil {
 		return fmt.Errorf("event for message %s: %w", after.ID, err)
 	}
 	return saveTimer(ctx, tx, before, after)

@@ -48,6 +48,10 @@ type writer struct {
 
 	cache *msgCache        // nil unless this process is the only writer
 	ids   *detour.IDSource // event ids
+	hooks hookCache        // enabled webhook endpoints
+
+	newDeliveries bool          // the batch being written queued webhook deliveries
+	delivered     chan struct{} // signalled after a commit that queued deliveries
 }
 
 func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, cache *msgCache, ids *detour.IDSource) *writer {
@@ -60,6 +64,9 @@ func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, cache *msgCache
 		log:      log,
 		queue:    make(chan *op, 4*maxBatch),
 		exited:   make(chan struct{}),
+		hooks:    hookCache{on: cache != nil},
+
+		delivered: make(chan struct{}, 1),
 	}
 	go w.loop()
 	return w
@@ -153,6 +160,15 @@ func (w *writer) run(batch []*op) {
 		if w.cache != nil {
 			w.cache.endBatch(committed)
 		}
+		if !committed {
+			w.hooks.reset() // it may hold endpoints of the lost batch
+		} else if w.newDeliveries {
+			select {
+			case w.delivered <- struct{}{}:
+			default:
+			}
+		}
+		w.newDeliveries = false
 		for _, o := range batch {
 			if o.state.Load() == opTaken {
 				close(o.done)

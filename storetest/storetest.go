@@ -70,6 +70,12 @@ func Run(t *testing.T, h Harness) {
 		{"Events", testEvents},
 		{"Inbound", testInbound},
 		{"InboundRedeliveryRace", testInboundRedeliveryRace},
+		{"Endpoints", testEndpoints},
+		{"Outbox", testOutbox},
+		{"DeliveryOrder", testDeliveryOrder},
+		{"EndpointDisable", testEndpointDisable},
+		{"Replay", testReplay},
+		{"InboundEvents", testInboundEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -48,11 +47,7 @@ var (
 
 // NewSecret returns a new signing secret: "whsec_" and the base64 of 32
 // random bytes.
-func NewSecret() detour.Secret {
-	key := make([]byte, SecretBytes)
-	_, _ = rand.Read(key) // crypto/rand.Read never fails (it panics instead)
-	return detour.Secret(SecretPrefix + base64.StdEncoding.EncodeToString(key))
-}
+func NewSecret() detour.Secret { return detour.NewWebhookSecret() }
 
 // ParseSecret returns the key bytes of a "whsec_..." secret. The prefix is
 // optional, as in the reference libraries. The error never quotes s.
