@@ -29,6 +29,7 @@ const (
 	CodeNotCancelable       Code = "not_cancelable"       // the message already reached a final state
 	CodeRateLimited         Code = "rate_limited"         // the API key sent too many requests
 	CodeInvalidCursor       Code = "invalid_cursor"       // a pagination cursor is malformed
+	CodeURLNotAllowed       Code = "url_not_allowed"      // a webhook URL points into a private network, which is off
 	CodeUnavailable         Code = "unavailable"          // the server is shutting down or its store is down
 	CodeInternal            Code = "internal"             // a bug or an unexpected failure; details are logged only
 )

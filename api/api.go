@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -53,6 +54,15 @@ type Config struct {
 	// Events lists the tenant's events for GET /v1/events; nil lists
 	// none.
 	Events detour.EventStore
+	// Webhooks keeps webhook endpoints and their delivery logs; nil
+	// serves none.
+	Webhooks detour.WebhookStore
+	// WebhookURL checks an endpoint URL when it is registered (the SSRF
+	// rules); nil accepts any absolute http(s) URL.
+	WebhookURL func(raw string) error
+	// WebhookSecretValid reports whether a caller's own signing secret is
+	// usable; nil refuses every one.
+	WebhookSecretValid func(secret string) bool
 	// Routes reports the channels' routes for GET /v1/routes; nil lists
 	// none.
 	Routes func(ctx context.Context) []Route
@@ -74,6 +84,7 @@ type Server struct {
 	unmatched *routeMetrics
 	ops       []*operation
 	openapi   []byte
+	ids       *detour.IDSource
 
 	metricsHandler http.Handler
 }
@@ -104,6 +115,20 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(1, int(2*cfg.RateLimit))
 	}
+	if cfg.Webhooks == nil {
+		cfg.Webhooks = noWebhooks{}
+	}
+	if cfg.WebhookURL == nil {
+		cfg.WebhookURL = func(raw string) error {
+			if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return detour.FieldErrorf(detour.CodeInvalidRequest, "url", "url is an absolute http(s) URL")
+			}
+			return nil
+		}
+	}
+	if cfg.WebhookSecretValid == nil {
+		cfg.WebhookSecretValid = func(string) bool { return false }
+	}
 	if cfg.KeyCacheTTL <= 0 {
 		cfg.KeyCacheTTL = DefaultKeyCacheTTL
 	}
@@ -121,6 +146,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:   m,
 		unmatched: m.forRoute(routeUnmatched),
 		ops:       operations(),
+		ids:       detour.NewIDSource(cfg.Clock.Now, nil),
 	}
 	s.metricsHandler = promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})
 	for _, op := range s.ops {

@@ -45,7 +45,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, key *detour.
 	}
 	out := EventList{Data: make([]Event, len(page.Events))}
 	for i, ev := range page.Events {
-		out.Data[i] = Event{ID: ev.ID, Type: ev.Type, MessageID: ev.MessageID, Data: ev.Data, CreatedAt: ev.CreatedAt.UTC()}
+		out.Data[i] = fromEvent(ev)
 	}
 	if page.More && len(page.Events) > 0 {
 		c := EncodeCursor(page.Events[len(page.Events)-1].ID)
@@ -53,4 +53,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, key *detour.
 	}
 	writeJSON(w, http.StatusOK, ctJSON, out)
 	return nil
+}
+
+func fromEvent(ev *detour.Event) Event {
+	return Event{ID: ev.ID, Type: ev.Type, MessageID: ev.MessageID, Data: ev.Data, CreatedAt: ev.CreatedAt.UTC()}
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/sqlite"
+	"github.com/detourhq/detour/webhook"
 )
 
 const docURL = "https://detour.test/openapi.json"
@@ -195,8 +197,15 @@ const richBody = `{"to":"+447400123456","content":{"text":"Your code is 123456"}
 // response against the schema the document gives for its operation,
 // status and content type.
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
+	hooks, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hooks.Close()
 	e := newEnv(t, func(c *Config) {
 		c.Events = fakeEvents{}
+		c.Webhooks = hooks
+		c.WebhookURL = func(raw string) error { return webhook.ValidateURL(raw, false) }
 		c.Routes = func(context.Context) []Route {
 			since := t0.Add(-time.Hour)
 			return []Route{
@@ -230,6 +239,16 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		t.Fatal("no second page")
 	}
 	bigText := strings.Repeat("x", DefaultMaxBodyBytes)
+	keyA, _ := e.keys.APIKey(context.Background(), e.keyAID)
+	ep := &detour.WebhookEndpoint{ID: ids.New("whe_"), TenantID: keyA.TenantID, Kind: detour.EndpointURL, URL: "https://93.184.215.14/hook",
+		Secrets: []detour.EndpointSecret{{Secret: webhook.NewSecret(), CreatedAt: t0}}, CreatedAt: t0, UpdatedAt: t0}
+	if err := hooks.CreateEndpoint(context.Background(), ep); err != nil {
+		t.Fatal(err)
+	}
+	hookList, hookOne := "/v1/webhook-endpoints", "/v1/webhook-endpoints/{id}"
+	hookPath := hookList + "/" + ep.ID
+	unknownHook := hookList + "/whe_00000000000000000000000000"
+	unknownEvent := "/v1/events/evt_00000000000000000000000000"
 
 	type scenario struct {
 		name, method, tmpl, path, body, key string
@@ -272,6 +291,25 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		{name: "cancel", method: "POST", tmpl: cancel, path: msgs + "/" + page.Data[0].ID + "/cancel", key: e.keyA, status: 200},
 		{name: "cancel final", method: "POST", tmpl: cancel, path: msgs + "/" + delivered.ID + "/cancel", key: e.keyA, status: 409},
 		{name: "cancel unknown", method: "POST", tmpl: cancel, path: msgs + "/" + unknownID + "/cancel", key: e.keyA, status: 404},
+		{name: "create endpoint", method: "POST", tmpl: hookList, path: hookList, body: `{"url":"https://93.184.215.14/h","event_types":["message.status"],"description":"crm"}`, key: e.keyA, status: 201},
+		{name: "create endpoint private", method: "POST", tmpl: hookList, path: hookList, body: `{"url":"http://127.0.0.1:9/"}`, key: e.keyA, status: 422},
+		{name: "create endpoint no url", method: "POST", tmpl: hookList, path: hookList, body: `{}`, key: e.keyA, status: 422},
+		{name: "create endpoint bad type", method: "POST", tmpl: hookList, path: hookList, body: `{"url":"https://93.184.215.14/","event_types":["nope"]}`, key: e.keyA, status: 400},
+		{name: "list endpoints", method: "GET", tmpl: hookList, path: hookList, key: e.keyA, status: 200},
+		{name: "get endpoint", method: "GET", tmpl: hookOne, path: hookPath, key: e.keyA, status: 200},
+		{name: "get endpoint other tenant", method: "GET", tmpl: hookOne, path: hookPath, key: e.keyB, status: 404},
+		{name: "disable endpoint", method: "PATCH", tmpl: hookOne, path: hookPath, body: `{"enabled":false}`, key: e.keyA, status: 200},
+		{name: "endpoint to private", method: "PATCH", tmpl: hookOne, path: hookPath, body: `{"url":"http://10.0.0.1/"}`, key: e.keyA, status: 422},
+		{name: "rotate", method: "POST", tmpl: hookOne + "/rotate-secret", path: hookPath + "/rotate-secret", body: `{"expire_previous_in":"1h"}`, key: e.keyA, status: 200},
+		{name: "rotate too long", method: "POST", tmpl: hookOne + "/rotate-secret", path: hookPath + "/rotate-secret", body: `{"expire_previous_in":"999h"}`, key: e.keyA, status: 400},
+		{name: "secret", method: "GET", tmpl: hookOne + "/secret", path: hookPath + "/secret", key: e.keyA, status: 200},
+		{name: "deliveries", method: "GET", tmpl: hookOne + "/deliveries", path: hookPath + "/deliveries?status=pending", key: e.keyA, status: 200},
+		{name: "deliveries bad status", method: "GET", tmpl: hookOne + "/deliveries", path: hookPath + "/deliveries?status=x", key: e.keyA, status: 400},
+		{name: "deliveries unknown", method: "GET", tmpl: hookOne + "/deliveries", path: unknownHook + "/deliveries", key: e.keyA, status: 404},
+		{name: "delete endpoint", method: "DELETE", tmpl: hookOne, path: hookPath, key: e.keyA, status: 204},
+		{name: "delete endpoint again", method: "DELETE", tmpl: hookOne, path: hookPath, key: e.keyA, status: 404},
+		{name: "get event unknown", method: "GET", tmpl: "/v1/events/{id}", path: unknownEvent, key: e.keyA, status: 404},
+		{name: "replay unknown", method: "POST", tmpl: "/v1/events/{id}/replay", path: unknownEvent + "/replay", key: e.keyA, status: 404},
 		{name: "healthz", method: "GET", tmpl: "/healthz", path: "/healthz", status: 200},
 		{name: "readyz", method: "GET", tmpl: "/readyz", path: "/readyz", status: 200},
 		{name: "not ready", method: "GET", tmpl: "/readyz", path: "/readyz", status: 503, before: func() { e.ready = errors.New("no") }},
@@ -318,6 +356,12 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 			resp := []string{"paths", sc.tmpl, strings.ToLower(sc.method), "responses", strconv.Itoa(sc.status)}
 			if !o.has(resp...) {
 				t.Fatalf("status %d undocumented for %s %s", sc.status, sc.method, sc.tmpl)
+			}
+			if sc.status == http.StatusNoContent {
+				if len(b) != 0 {
+					t.Fatalf("204 with a body: %s", b)
+				}
+				return
 			}
 			content := append(resp, "content", ct)
 			if !o.has(content...) {

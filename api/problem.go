@@ -40,6 +40,7 @@ var problemTypes = map[detour.Code]problemType{
 	detour.CodeBodyTooLarge:        {http.StatusRequestEntityTooLarge, "Body too large"},
 	detour.CodeUnsupportedMedia:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	detour.CodeRateLimited:         {http.StatusTooManyRequests, "Rate limited"},
+	detour.CodeURLNotAllowed:       {http.StatusUnprocessableEntity, "URL not allowed"},
 	detour.CodeUnavailable:         {http.StatusServiceUnavailable, "Unavailable"},
 	detour.CodeInternal:            {http.StatusInternalServerError, "Internal error"},
 }

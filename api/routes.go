@@ -21,7 +21,7 @@ func operations() []*operation {
 	messageResponse := func(status int, desc string, headers map[string]string) response {
 		return response{status: status, description: desc, contentType: ctJSON, schema: ref("Message"), headers: headers}
 	}
-	return []*operation{
+	return append([]*operation{
 		{
 			method: http.MethodPost, path: "/v1/messages", id: "sendMessage", tag: "messages", auth: true,
 			summary: "Send a message",
@@ -64,9 +64,11 @@ func operations() []*operation {
 			method: http.MethodGet, path: "/v1/events", id: "listEvents", tag: "events", auth: true,
 			summary: "List events",
 			description: "The caller's events, newest first: every status change of a message (message.status), written in " +
-				"the same transaction as the change. Follow next_cursor for older pages.",
+				"the same transaction as the change, every inbound message (message.inbound), endpoints disabled " +
+				"(webhook_endpoint.disabled) and more; inbound messages and health changes belong to the node and every " +
+				"tenant sees them. Each is delivered to the webhook endpoints that want it. Follow next_cursor for older pages.",
 			params: []param{
-				{name: "type", in: "query", description: "Only events of this type.", schema: strEnum("", detour.EventMessageStatus)},
+				{name: "type", in: "query", description: "Only events of this type.", schema: strEnum("", detour.EventTypes...)},
 				{name: "message_id", in: "query", description: "Only events about this message.", schema: idSchema("msg_")},
 				{name: "limit", in: "query", description: "Events per page.", schema: map[string]any{
 					"type": "integer", "minimum": 1, "maximum": MaxListLimit, "default": DefaultListLimit}},
@@ -134,5 +136,5 @@ func operations() []*operation {
 				schema: map[string]any{"type": "string"}},
 			handle: (*Server).serveMetrics,
 		},
-	}
+	}, webhookOperations()...)
 }

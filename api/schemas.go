@@ -16,7 +16,7 @@ func componentSchemas() map[string]any {
 	duration := func(desc string) map[string]any {
 		return map[string]any{"type": "string", "pattern": durationPattern, "description": desc, "examples": []string{"10s", "1m30s"}}
 	}
-	return map[string]any{
+	schemas := map[string]any{
 		"SendRequest": object("A message to send.", []string{"to", "content"}, map[string]any{
 			"to":      withDesc(str(""), "The recipient in E.164 form: \"+\", the country code and the number, e.g. +447400123456."),
 			"content": ref("Content"),
@@ -159,11 +159,12 @@ func componentSchemas() map[string]any {
 			"next_cursor": map[string]any{"type": []string{"string", "null"},
 				"description": "Pass as cursor to get the next page; null on the last page."},
 		}),
-		"Event": object("Something that happened to one of the caller's messages.", []string{"id", "type", "data", "created_at"}, map[string]any{
+		"Event": object("Something that happened: the body of GET /v1/events entries and of every webhook delivery.", []string{"id", "type", "data", "created_at"}, map[string]any{
 			"id":         idSchema("evt_"),
-			"type":       strEnum("The event type.", detour.EventMessageStatus),
+			"type":       strEnum("The event type.", detour.EventTypes...),
 			"message_id": idSchema("msg_"),
-			"data":       ref("MessageStatusData"),
+			"data": map[string]any{"type": "object", "description": "The event's body; its shape follows type: " +
+				"MessageStatusData (message.status), InboundData (message.inbound), EndpointDisabledData (webhook_endpoint.disabled)."},
 			"created_at": dateTime("When it happened."),
 		}),
 		"MessageStatusData": object("The body of a message.status event.", []string{"message_id", "status", "to"}, map[string]any{
@@ -220,6 +221,10 @@ func componentSchemas() map[string]any {
 			"status": strEnum("Always ok.", "ok"),
 		}),
 	}
+	for name, schema := range webhookSchemas() {
+		schemas[name] = schema
+	}
+	return schemas
 }
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }

@@ -30,6 +30,24 @@ type Config struct {
 	Dispatch Dispatch `koanf:"dispatch"`
 	Messages Messages `koanf:"messages"`
 	Channels Channels `koanf:"channels"`
+	Webhooks Webhooks `koanf:"webhooks"`
+}
+
+// Webhooks configures the delivery of events to webhook endpoints and
+// messages' callback_url.
+type Webhooks struct {
+	// AllowPrivateNetworks lets endpoints and callbacks be on loopback,
+	// private, link-local and other special addresses (off: SSRF
+	// protection). Flag: serve --allow-private-webhooks.
+	AllowPrivateNetworks bool          `koanf:"allow_private_networks"`
+	Timeout              time.Duration `koanf:"timeout"`            // one try, connect to answer
+	MaxResponseBytes     int64         `koanf:"max_response_bytes"` // read of a receiver's answer
+	Concurrency          int           `koanf:"concurrency"`        // tries in flight
+	RetryWindow          time.Duration `koanf:"retry_window"`       // how long a delivery is retried
+	// An endpoint that failed DisableFailures tries in a row over at
+	// least DisableAfter is disabled.
+	DisableAfter    time.Duration `koanf:"disable_after"`
+	DisableFailures int           `koanf:"disable_failures"`
 }
 
 // Server is the HTTP server and the data directory.
@@ -149,6 +167,14 @@ func Default() Config {
 			DefaultValidity: 24 * time.Hour,
 			MaxValidity:     72 * time.Hour,
 			IdempotencyTTL:  24 * time.Hour,
+		},
+		Webhooks: Webhooks{
+			Timeout:          10 * time.Second,
+			MaxResponseBytes: 64 << 10,
+			Concurrency:      64,
+			RetryWindow:      24 * time.Hour,
+			DisableAfter:     5 * 24 * time.Hour,
+			DisableFailures:  20,
 		},
 		Channels: Channels{Sandbox: Sandbox{
 			Enabled: true,
@@ -297,6 +323,25 @@ func (c *Config) Validate() error {
 	}
 	if m.IdempotencyTTL < 24*time.Hour {
 		bad("messages.idempotency_ttl", "must be at least 24h")
+	}
+	wh := c.Webhooks
+	if wh.Timeout < 100*time.Millisecond || wh.Timeout > time.Minute {
+		bad("webhooks.timeout", "must be between 100ms and 1m")
+	}
+	if wh.MaxResponseBytes < 1 {
+		bad("webhooks.max_response_bytes", "must be positive")
+	}
+	if wh.Concurrency < 1 || wh.Concurrency > 10000 {
+		bad("webhooks.concurrency", "must be between 1 and 10000")
+	}
+	if wh.RetryWindow < 24*time.Hour {
+		bad("webhooks.retry_window", "must be at least 24h")
+	}
+	if wh.DisableAfter < time.Hour {
+		bad("webhooks.disable_after", "must be at least 1h")
+	}
+	if wh.DisableFailures < 1 {
+		bad("webhooks.disable_failures", "must be at least 1")
 	}
 	if len(c.Channels.WhatsApp.Numbers) > 0 {
 		if err := c.Channels.WhatsApp.Client().WithDefaults().Validate(); err != nil {

@@ -97,6 +97,11 @@ func (e *Engine) build(tenantID string, req *detour.SendRequest) (*detour.Messag
 	if err := checkCallback(req.CallbackURL); err != nil {
 		return nil, err
 	}
+	if req.CallbackURL != "" && e.cfg.CallbackURL != nil {
+		if err := e.cfg.CallbackURL(req.CallbackURL); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkMetadata(req.Metadata); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,9 @@ type Config struct {
 	SendTimeout   time.Duration // longest a channel may take for one send
 	OrphanTTL     time.Duration // how long an unmatched receipt is kept
 	IdempotencyTT time.Duration // how long Idempotency-Keys are kept (at least 24 h)
+	// CallbackURL checks a message's callback_url beyond its form (the
+	// SSRF rules); nil checks only the form.
+	CallbackURL func(raw string) error
 
 	DefaultPolicy   []detour.Step
 	DefaultValidity time.Duration

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/detourhq/detour/sandbox"
 	"github.com/detourhq/detour/sms"
 	"github.com/detourhq/detour/sqlite"
+	"github.com/detourhq/detour/webhook"
 	"github.com/detourhq/detour/whatsapp"
 )
 
@@ -36,6 +38,8 @@ type Server struct {
 	sandbox *sandbox.Channel
 	sms     *sms.Channel
 	wa      *whatsapp.WhatsApp
+	hooks   *webhook.Dispatcher
+	hookCli *webhook.Client
 	handler http.Handler
 	http    *http.Server
 	ln      net.Listener
@@ -122,15 +126,33 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		SendTimeout: d.SendTimeout, MaxTriesPerStep: d.MaxTriesPerStep, BackoffBase: d.BackoffBase, BackoffMax: d.BackoffMax,
 		DefaultPolicy: cfg.Messages.Policy(), DefaultValidity: cfg.Messages.DefaultValidity,
 		MaxValidity: cfg.Messages.MaxValidity, IdempotencyTT: cfg.Messages.IdempotencyTTL,
+		CallbackURL: func(raw string) error { return webhook.ValidateCallbackURL(raw, cfg.Webhooks.AllowPrivateNetworks) },
 	})
 	if err != nil {
 		return fail(err)
 	}
 	sink.engine = s.engine
+	wh := cfg.Webhooks
+	s.hookCli = webhook.NewClient(webhook.Config{Timeout: wh.Timeout, MaxResponseBytes: wh.MaxResponseBytes,
+		AllowPrivateNetworks: wh.AllowPrivateNetworks})
+	s.hooks, err = webhook.NewDispatcher(webhook.DispatcherConfig{
+		Store: store, Client: s.hookCli, Clock: opts.Clock, Logger: opts.Logger.With("part", "webhooks"),
+		Queued: store.DeliveriesQueued(), Metrics: webhook.NewMetrics(opts.Registry),
+		Concurrency: wh.Concurrency, Lease: wh.Timeout + time.Minute, RetryWindow: wh.RetryWindow,
+		DisableAfter: wh.DisableAfter, DisableFailures: wh.DisableFailures,
+	})
+	if err != nil {
+		return fail(err)
+	}
 	apiHandler, err := api.New(api.Config{
 		Messages: s.engine, Keys: store, Ready: store.Ready, Registry: opts.Registry, Logger: opts.Logger,
 		Clock: opts.Clock, MaxBodyBytes: cfg.Server.MaxBodyBytes, RateLimit: cfg.Server.RateLimit, RateBurst: cfg.Server.RateBurst,
-		Routes: s.routes, Events: store,
+		Routes: s.routes, Events: store, Webhooks: store,
+		WebhookURL: func(raw string) error { return webhook.ValidateURL(raw, wh.AllowPrivateNetworks) },
+		WebhookSecretValid: func(secret string) bool {
+			_, err := webhook.ParseSecret(secret)
+			return err == nil && strings.HasPrefix(secret, webhook.SecretPrefix)
+		},
 	})
 	if err != nil {
 		return fail(err)
@@ -187,6 +209,10 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	if err := s.hooks.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -239,6 +265,8 @@ func (s *Server) Stop(ctx context.Context) error {
 			}
 		}
 		s.engine.Stop()
+		s.hooks.Stop()
+		s.hookCli.Close()
 		if s.sms != nil {
 			s.sms.Stop(ctx)
 		}

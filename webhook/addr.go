@@ -108,7 +108,8 @@ const resolveTimeout = 5 * time.Second
 // ValidateURL checks an endpoint URL when it is registered: absolute, http
 // or https, with a host; and unless allowPrivate, a host that is not (and
 // does not resolve to) a refused address. The error is a *detour.Error
-// with code invalid_request on field "url", whose message says why.
+// on field "url" whose message says why: code url_not_allowed for a refused
+// address, invalid_request for anything else.
 //
 // Passing here does not make a URL safe for good: DNS can change, so the
 // client checks every address again when it connects.
@@ -123,7 +124,7 @@ func ValidateURL(raw string, allowPrivate bool) error {
 	host := u.Hostname()
 	if a, err := netip.ParseAddr(host); err == nil {
 		if why := refused(a); why != "" {
-			return detour.FieldErrorf(detour.CodeInvalidRequest, "url", "%s", &BlockedError{Addr: a, Why: why})
+			return detour.FieldErrorf(detour.CodeURLNotAllowed, "url", "%s", &BlockedError{Addr: a, Why: why})
 		}
 		return nil
 	}
@@ -135,7 +136,7 @@ func ValidateURL(raw string, allowPrivate bool) error {
 	}
 	for _, a := range addrs {
 		if why := refused(a); why != "" {
-			return detour.FieldErrorf(detour.CodeInvalidRequest, "url", "%s", &BlockedError{Host: host, Addr: a.Unmap(), Why: why})
+			return detour.FieldErrorf(detour.CodeURLNotAllowed, "url", "%s", &BlockedError{Host: host, Addr: a.Unmap(), Why: why})
 		}
 	}
 	return nil
@@ -157,4 +158,30 @@ func parseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("the URL has no host")
 	}
 	return u, nil
+}
+
+// ValidateCallbackURL checks a message's callback_url as the message is
+// accepted: its form, and unless allowPrivate, that its host is not a
+// refused address or a localhost name. It does not resolve names (that
+// would slow every send down); the client checks every address it
+// connects to. Errors are on field "callback_url".
+func ValidateCallbackURL(raw string, allowPrivate bool) error {
+	u, err := parseURL(raw)
+	if err != nil {
+		return detour.FieldErrorf(detour.CodeInvalidRequest, "callback_url", "%s", err)
+	}
+	if allowPrivate {
+		return nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if a, err := netip.ParseAddr(host); err == nil {
+		if why := refused(a); why != "" {
+			return detour.FieldErrorf(detour.CodeURLNotAllowed, "callback_url", "%s", &BlockedError{Addr: a, Why: why})
+		}
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return detour.FieldErrorf(detour.CodeURLNotAllowed, "callback_url",
+			"localhost is a loopback name; webhooks to private networks are off (webhooks.allow_private_networks)")
+	}
+	return nil
 }

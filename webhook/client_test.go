@@ -290,9 +290,13 @@ func TestValidateURL(t *testing.T) {
 			}
 			continue
 		}
+		want := detour.CodeURLNotAllowed
+		if tt.allow {
+			want = detour.CodeInvalidRequest // allowed networks: only malformed URLs remain
+		}
 		var de *detour.Error
-		if !errors.As(err, &de) || de.Code != detour.CodeInvalidRequest || de.Field != "url" || !strings.Contains(de.Message, tt.why) {
-			t.Errorf("ValidateURL(%s, %v) = %v, want invalid_request on url naming %q", tt.url, tt.allow, err, tt.why)
+		if !errors.As(err, &de) || de.Code != want || de.Field != "url" || !strings.Contains(de.Message, tt.why) {
+			t.Errorf("ValidateURL(%s, %v) = %v, want %s on url naming %q", tt.url, tt.allow, err, want, tt.why)
 		}
 	}
 }

@@ -18,7 +18,8 @@ import (
 // serverFlags are the flags every command that opens the data directory
 // shares: --config, --data and, for serve, --addr.
 type serverFlags struct {
-	config, data, addr string
+	config, data, addr   string
+	allowPrivateWebhooks bool
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, withAddr bool) {
@@ -26,6 +27,8 @@ func (f *serverFlags) register(cmd *cobra.Command, withAddr bool) {
 	cmd.Flags().StringVar(&f.data, "data", "", "data directory (env DETOUR_DATA; default ./detour-data)")
 	if withAddr {
 		cmd.Flags().StringVar(&f.addr, "addr", "", "listen address (env DETOUR_ADDR; default 127.0.0.1:8080)")
+		cmd.Flags().BoolVar(&f.allowPrivateWebhooks, "allow-private-webhooks", false,
+			"let webhooks reach loopback, private and link-local addresses (webhooks.allow_private_networks)")
 	}
 }
 
@@ -36,6 +39,9 @@ func (f *serverFlags) load() (config.Config, error) {
 	}
 	if f.addr != "" {
 		over["server.addr"] = f.addr
+	}
+	if f.allowPrivateWebhooks {
+		over["webhooks.allow_private_networks"] = true
 	}
 	return config.Load(f.config, os.Environ(), over)
 }
