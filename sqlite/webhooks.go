@@ -215,8 +215,35 @@ func (db *DB) NextDelivery(ctx context.Context) (time.Time, bool, error) {
 // RecordDeliveries saves tries, their log rows and the endpoints' streaks.
 func (db *DB) RecordDeliveries(ctx context.Context, results []detour.DeliveryResult) error {
 	err := db.w.do(ctx, func(tx *wtx) error {
+		// Each endpoint is read and written once per call, however many of
+		// its tries it records.
+		eps := map[string]*endpointChange{}
+		var order []string
 		for _, r := range results {
-			if err := recordDelivery(ctx, tx, r); err != nil {
+			recorded, err := recordDelivery(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			if !recorded {
+				continue
+			}
+			c := eps[r.Attempt.EndpointID]
+			if c == nil {
+				got, err := queryEndpoints(ctx, tx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = ?`, r.Attempt.EndpointID)
+				if err != nil {
+					return err
+				}
+				if len(got) == 0 {
+					continue
+				}
+				c = &endpointChange{e: got[0], before: *got[0]}
+				eps[r.Attempt.EndpointID] = c
+				order = append(order, r.Attempt.EndpointID)
+			}
+			c.apply(r)
+		}
+		for _, id := range order {
+			if err := eps[id].save(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -225,7 +252,9 @@ func (db *DB) RecordDeliveries(ctx context.Context, results []detour.DeliveryRes
 	return wrap("record webhook deliveries", err)
 }
 
-func recordDelivery(ctx context.Context, tx *wtx, r detour.DeliveryResult) error {
+// recordDelivery saves one try and its log row; false if the delivery is
+// no longer pending (deleted with its endpoint, or recorded already).
+func recordDelivery(ctx context.Context, tx *wtx, r detour.DeliveryResult) (bool, error) {
 	a := r.Attempt
 	var ended int64
 	if r.Status != detour.DeliveryPending {
@@ -235,10 +264,10 @@ func recordDelivery(ctx context.Context, tx *wtx, r detour.DeliveryResult) error
 		last_status = ?, last_error = ? WHERE id = ? AND status = 'pending'`,
 		r.Status, a.N, micros(r.NextAt), ended, a.Status, a.Error, a.DeliveryID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // deleted with its endpoint meanwhile
+		return false, nil
 	}
 	if r.Status == detour.DeliveryPending {
 		// What waits behind it in its chain is not due before it: keep it
@@ -246,20 +275,24 @@ func recordDelivery(ctx context.Context, tx *wtx, r detour.DeliveryResult) error
 		if _, err := tx.exec(ctx, `UPDATE webhook_deliveries SET next_at = ? WHERE endpoint_id = ? AND status = 'pending'
 			AND chain = (SELECT chain FROM webhook_deliveries WHERE id = ?) AND id > ? AND next_at < ?`,
 			micros(r.NextAt), a.EndpointID, a.DeliveryID, a.DeliveryID, micros(r.NextAt)); err != nil {
-			return err
+			return false, err
 		}
 	}
-	if _, err := tx.exec(ctx, `INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, endpoint_id, at, status,
+	_, err = tx.exec(ctx, `INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, endpoint_id, at, status,
 		latency_us, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.DeliveryID, a.N, a.EndpointID, micros(a.At), a.Status, a.Latency.Microseconds(), a.Outcome, a.Error); err != nil {
-		return err
-	}
-	eps, err := queryEndpoints(ctx, tx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = ?`, a.EndpointID)
-	if err != nil || len(eps) == 0 {
-		return err
-	}
-	e := eps[0]
-	before := *e
+		a.DeliveryID, a.N, a.EndpointID, micros(a.At), a.Status, a.Latency.Microseconds(), a.Outcome, a.Error)
+	return err == nil, err
+}
+
+// endpointChange is what a batch of tries does to one endpoint.
+type endpointChange struct {
+	e        *detour.WebhookEndpoint
+	before   detour.WebhookEndpoint
+	disabled bool
+}
+
+func (c *endpointChange) apply(r detour.DeliveryResult) {
+	e, a := c.e, r.Attempt
 	if r.Succeeded {
 		e.Failures, e.FailingSince = 0, time.Time{}
 	} else {
@@ -268,24 +301,29 @@ func recordDelivery(ctx context.Context, tx *wtx, r detour.DeliveryResult) error
 			e.FailingSince = a.At
 		}
 	}
-	disabled := false
 	if r.Disable != "" && !e.Disabled {
-		e.Disabled, e.DisabledAt, e.DisabledReason, disabled = true, a.At, r.Disable, true
-	}
-	if e.Failures == before.Failures && e.FailingSince.Equal(before.FailingSince) && !disabled {
-		return nil
+		e.Disabled, e.DisabledAt, e.DisabledReason, c.disabled = true, a.At, r.Disable, true
 	}
 	e.UpdatedAt = a.At
+}
+
+// save writes the endpoint if the batch changed it, and the event of its
+// being disabled.
+func (c *endpointChange) save(ctx context.Context, tx *wtx) error {
+	e := c.e
+	if e.Failures == c.before.Failures && e.FailingSince.Equal(c.before.FailingSince) && !c.disabled {
+		return nil
+	}
 	if err := updateEndpoint(ctx, tx, e); err != nil {
 		return err
 	}
-	if !disabled {
+	if !c.disabled {
 		return nil
 	}
 	body, _ := json.Marshal(detour.EndpointDisabledData{EndpointID: e.ID, URL: e.URL, Reason: e.DisabledReason,
 		Failures: e.Failures, FailingSince: e.FailingSince.UTC()})
 	return insertEvent(ctx, tx, &detour.Event{TenantID: e.TenantID, Type: detour.EventEndpointDisabled, Data: body,
-		CreatedAt: a.At}, "", "")
+		CreatedAt: e.DisabledAt}, "", "")
 }
 
 // Deliveries lists an endpoint's deliveries, newest first, with their

@@ -70,7 +70,7 @@ func NewClient(cfg Config) *Client {
 		DialContext:            d.DialContext,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    4,
+		MaxIdleConnsPerHost:    64, // a busy receiver takes many deliveries at once: keep their connections
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    cfg.Timeout,
 		ExpectContinueTimeout:  time.Second,
