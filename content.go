@@ -2,6 +2,7 @@ package detour
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -380,4 +381,16 @@ func checkText(field, s string, max int, required bool) error {
 		return FieldErrorf(CodeInvalidRequest, field, "is %d characters long, the limit is %d", n, max)
 	}
 	return nil
+}
+
+// RenderParams replaces {{1}}, {{2}} ... in text with params, the way
+// WhatsApp fills a template's body; placeholders without a parameter stay.
+func RenderParams(text string, params []string) string {
+	if !strings.Contains(text, "{{") {
+		return text
+	}
+	for i := len(params); i >= 1; i-- { // {{10}} before {{1}}
+		text = strings.ReplaceAll(text, "{{"+strconv.Itoa(i)+"}}", params[i-1])
+	}
+	return text
 }

@@ -43,7 +43,16 @@ type Step struct {
 	Channel       string   `json:"channel"`
 	Route         string   `json:"route,omitempty"`
 	FallbackAfter Duration `json:"fallback_after,omitempty"`
+	// Await is what the step waits for before fallback_after runs out:
+	// AwaitDelivered (the default) or AwaitRead.
+	Await string `json:"await,omitempty"`
 }
+
+// What a step awaits.
+const (
+	AwaitDelivered = "delivered"
+	AwaitRead      = "read"
+)
 
 // Message is one message to one recipient together with everything that
 // happened to it: its attempts and its next timer. It is the unit that

@@ -71,9 +71,8 @@ func (e *Engine) build(tenantID string, req *detour.SendRequest) (*detour.Messag
 	if len(steps) > e.cfg.MaxSteps {
 		return nil, detour.FieldErrorf(detour.CodeInvalidRequest, "channels", "a policy has at most %d steps", e.cfg.MaxSteps)
 	}
-	kind := req.Content.Kind()
 	for i, s := range steps {
-		if err := e.checkStep(s, i, kind); err != nil {
+		if err := e.checkStep(s, i, &req.Content); err != nil {
 			return nil, err
 		}
 	}
@@ -127,7 +126,7 @@ func (e *Engine) build(tenantID string, req *detour.SendRequest) (*detour.Messag
 
 // checkStep checks that step i names a configured channel and route, and,
 // when kind is set, that the channel carries that kind of content.
-func (e *Engine) checkStep(s detour.Step, i int, kind detour.ContentKind) error {
+func (e *Engine) checkStep(s detour.Step, i int, content *detour.Content) error {
 	field := fmt.Sprintf("channels[%d]", i)
 	if s.Channel == "" {
 		return detour.FieldErrorf(detour.CodeMissingField, field+".channel", "every step names a channel")
@@ -144,8 +143,16 @@ func (e *Engine) checkStep(s detour.Step, i int, kind detour.ContentKind) error 
 	if s.FallbackAfter != 0 && s.FallbackAfter.Std() < MinFallbackAfter {
 		return detour.FieldErrorf(detour.CodeInvalidRequest, field+".fallback_after", "fallback_after is at least %s", MinFallbackAfter)
 	}
-	if kind != "" && !ch.Carries(kind) {
-		return detour.FieldErrorf(detour.CodeContentNotSupported, field+".channel", "channel %q cannot carry %s content", s.Channel, kind)
+	switch s.Await {
+	case "", detour.AwaitDelivered, detour.AwaitRead:
+	default:
+		return detour.FieldErrorf(detour.CodeInvalidRequest, field+".await", "await is delivered or read")
+	}
+	if content != nil {
+		if _, ok := e.contentFor(ch, content); !ok {
+			return detour.FieldErrorf(detour.CodeContentNotSupported, field+".channel", "channel %q cannot carry %s content"+
+				" (a template needs a text in messages.template_texts, or a text alternative, to go by SMS)", s.Channel, content.Kind())
+		}
 	}
 	return nil
 }

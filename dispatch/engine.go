@@ -37,6 +37,11 @@ type Config struct {
 	SendTimeout   time.Duration // longest a channel may take for one send
 	OrphanTTL     time.Duration // how long an unmatched receipt is kept
 	IdempotencyTT time.Duration // how long Idempotency-Keys are kept (at least 24 h)
+	// TemplateTexts renders templates as text for channels that carry
+	// only text (SMS): template name → language → text with {{1}}, {{2}}
+	// ... for the body parameters. A language "" entry serves any
+	// language without its own.
+	TemplateTexts map[string]map[string]string
 	// CallbackURL checks a message's callback_url beyond its form (the
 	// SSRF rules); nil checks only the form.
 	CallbackURL func(raw string) error
@@ -166,7 +171,7 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	for i, s := range cfg.DefaultPolicy {
-		if err := e.checkStep(s, i, ""); err != nil {
+		if err := e.checkStep(s, i, nil); err != nil {
 			return nil, fmt.Errorf("dispatch: default policy: %w", err)
 		}
 	}

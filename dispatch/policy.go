@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"strings"
 	"time"
 
 	"github.com/detourhq/detour"
@@ -103,4 +104,38 @@ func expire(m *detour.Message, now time.Time) {
 		return
 	}
 	m.Fail(detour.StatusExpired, detour.ReasonExpired, "the validity ended before a delivery receipt arrived", now)
+}
+
+// contentFor returns what ch sends of c: c itself when ch carries its
+// kind; for a template on a channel that carries only text, the template's
+// text from TemplateTexts. ok is false when ch cannot send c at all.
+func (e *Engine) contentFor(ch detour.Channel, c *detour.Content) (*detour.Content, bool) {
+	kind := c.Kind()
+	if ch.Carries(kind) {
+		return c, true
+	}
+	if kind != detour.KindTemplate || !ch.Carries(detour.KindText) {
+		return nil, false
+	}
+	text, ok := e.templateText(c.Template)
+	if !ok {
+		return nil, false
+	}
+	return &detour.Content{Text: text}, true
+}
+
+// templateText renders t with the configured text of its name and
+// language: the exact language, its base ("pt" for "pt_BR"), then "".
+func (e *Engine) templateText(t *detour.Template) (string, bool) {
+	langs := e.cfg.TemplateTexts[t.Name]
+	if langs == nil {
+		return "", false
+	}
+	base, _, _ := strings.Cut(t.Language, "_")
+	for _, l := range []string{t.Language, base, ""} {
+		if text, ok := langs[l]; ok {
+			return detour.RenderParams(text, t.Params), true
+		}
+	}
+	return "", false
 }

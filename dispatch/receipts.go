@@ -82,6 +82,9 @@ func (e *Engine) applyReceipt(now time.Time) func(*detour.Message, *detour.Attem
 			if m.SetStatus(st, now) {
 				m.ErrorCode, m.ErrorDetail = "", ""
 			}
+			if r.Status == detour.AttemptDelivered && awaitsRead(m, a) {
+				break // the step's fallback still runs unless it is read
+			}
 			m.Timer = nil // cancels a pending fallback or expiry
 		case detour.AttemptFailed, detour.AttemptExpired:
 			e.onNegativeReceipt(m, a, now)
@@ -124,4 +127,12 @@ func boolLabel(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// awaitsRead reports whether a's step waits for a read receipt, and its
+// fallback is still pending.
+func awaitsRead(m *detour.Message, a *detour.Attempt) bool {
+	t := m.Timer
+	return a.Step == m.Step && a.Step < len(m.Steps) && m.Steps[a.Step].Await == detour.AwaitRead &&
+		t != nil && t.Kind == detour.TimerFallback && t.Owner == ""
 }

@@ -11,6 +11,7 @@ import (
 // it and the lease that allows recording its outcome.
 type job struct {
 	msg     *detour.Message
+	content *detour.Content // what the channel sends: the message's, or its template as text
 	attempt *detour.Attempt // not stored until its outcome is
 	lease   int64
 	channel detour.Channel
@@ -112,18 +113,22 @@ func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lea
 	for {
 		step := m.Steps[m.Step]
 		ch, ok := e.channels[step.Channel]
-		if ok && ch.Carries(m.Content.Kind()) {
+		var content *detour.Content
+		if ok {
+			content, ok = e.contentFor(ch, &m.Content)
+		}
+		if ok {
 			a := &detour.Attempt{
 				ID: e.cfg.IDs.New("att_"), MessageID: m.ID, Step: m.Step, Channel: step.Channel, Route: step.Route,
 				Status: detour.AttemptPending, CreatedAt: now, UpdatedAt: now,
 			}
 			m.Timer = &detour.Timer{Kind: detour.TimerSend, Step: m.Step, RunAt: now.Add(e.cfg.Lease), Owner: owner, Lease: lease}
-			return &job{msg: m, attempt: a, lease: lease, channel: ch, claimed: now}
+			return &job{msg: m, content: content, attempt: a, lease: lease, channel: ch, claimed: now}
 		}
 		// The channel was removed from the configuration since, or cannot
 		// carry this content: skip the step at once.
 		reason := detour.ReasonContentUnsupported
-		if !ok {
+		if _, known := e.channels[step.Channel]; !known {
 			reason = detour.ReasonUnreachable
 		}
 		if !advance(m, now, reason, "channel "+step.Channel+" cannot send this message") {

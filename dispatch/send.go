@@ -20,7 +20,7 @@ func (e *Engine) send(j *job) {
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.SendTimeout)
 	start := e.clock.Now()
 	out := j.channel.Send(ctx, &detour.Send{
-		AttemptID: j.attempt.ID, MessageID: m.ID, TenantID: m.TenantID, To: m.To, Content: &m.Content,
+		AttemptID: j.attempt.ID, MessageID: m.ID, TenantID: m.TenantID, To: m.To, Content: j.content,
 		Route: j.attempt.Route, Priority: m.Priority, ExpiresAt: m.ExpiresAt,
 	})
 	cancel()
