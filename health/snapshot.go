@@ -23,7 +23,7 @@ type RouteHealth struct {
 	Since         time.Time    `json:"since"`                   // when it entered State
 	Reason        Reason       `json:"reason,omitempty"`        // why it entered State, or why it stays degraded
 	Note          string       `json:"note,omitempty"`          // the operator's note while forced
-	Probing       bool         `json:"probing,omitempty"`       // down and letting probes through
+	Probing       bool         `json:"probing"`                 // down and letting probes through
 	NextProbeAt   time.Time    `json:"next_probe_at,omitzero"`  // down and not forced: when the next probe may go
 	CooloffS      float64      `json:"cooloff_s,omitempty"`     // down: the current cool-off
 	ProbeFailures int          `json:"probe_failures,omitzero"` // down: failed probe rounds so far
