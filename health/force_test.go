@@ -106,5 +106,5 @@ func TestForceRefusesDegraded(t *testing.T) {
 		t.Fatal("forced an unknown state")
 	}
 	w.m.Unforce(health.Key{Channel: "nope"}) // unknown: nothing happens
-	w.m.Unforce(sms1)                       // not forced: nothing happens
+	w.m.Unforce(sms1)                        // not forced: nothing happens
 }
