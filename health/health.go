@@ -12,6 +12,7 @@ type Key struct {
 	Route   string `json:"route"`
 }
 
+// String returns "channel/route", or the channel alone without a route.
 func (k Key) String() string {
 	if k.Route == "" {
 		return k.Channel
@@ -45,6 +46,7 @@ const (
 
 const numClasses = 4
 
+// String returns the class in lower case, as in metrics and logs.
 func (c Class) String() string {
 	switch c {
 	case OK:
@@ -86,6 +88,7 @@ type Transition struct {
 	Note   string    `json:"note,omitempty"` // the operator's note, on forced
 }
 
+// String describes the transition in one line, for logs.
 func (t Transition) String() string {
 	s := fmt.Sprintf("%s: %s → %s (%s) at %s", t.Key, t.From, t.To, t.Reason, t.At.Format(time.RFC3339Nano))
 	if t.Note != "" {

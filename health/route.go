@@ -16,6 +16,7 @@ type route struct {
 	// which the answer cannot change without an observation (rounded down to
 	// even), with the low bit set if sends are allowed.
 	gate atomic.Int64
+	_    [56]byte // keeps gate off the cache line the lock writes
 
 	mu       sync.Mutex
 	win      window
@@ -70,7 +71,9 @@ func (r *route) updateGate() {
 	if open {
 		g |= 1
 	}
-	r.gate.Store(g)
+	if r.gate.Load() != g { // no write, no cache line taken from Allow's readers
+		r.gate.Store(g)
+	}
 }
 
 // change moves the route to state to and records the transition.
