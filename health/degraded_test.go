@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/detourhq/detour"
 	"github.com/detourhq/detour/health"
 )
 
@@ -75,8 +76,8 @@ func TestThrottlingDegradesNotDown(t *testing.T) {
 	}
 }
 
-// Rejected messages are counted but are no health signal, and do not
-// break a run of hard errors.
+// Rejected messages are counted but are no health signal: they neither
+// make a route unhealthy nor dilute its hard errors.
 func TestRejectedIsNoSignal(t *testing.T) {
 	w, rec := setup(t, t0, health.Config{})
 	w.run(60*time.Second, 10, always(result{class: health.Rejected}))
@@ -85,5 +86,36 @@ func TestRejectedIsNoSignal(t *testing.T) {
 	}
 	if f := w.route().Figures; f.Rejected < 590 || f.RejectedShare != 1 || f.Sent != 0 {
 		t.Fatalf("figures %+v", f)
+	}
+	start := w.clock.Now()
+	w.run(time.Second, 10, func(i int, _ time.Time, _ bool) result {
+		if i%2 == 0 {
+			return hard
+		}
+		return result{class: health.Rejected}
+	})
+	// the three hard errors are all the judged submits of the last two seconds
+	if tr, ok := rec.first(health.Down, start); !ok || tr.At.Sub(start) != 400*time.Millisecond {
+		t.Fatalf("hard errors between rejections: %v, want down at the 3rd", rec.all())
+	}
+}
+
+func TestClassOf(t *testing.T) {
+	for _, tc := range []struct {
+		o    detour.Outcome
+		want health.Class
+	}{
+		{detour.AcceptedOutcome("r", "id"), health.OK},
+		{detour.RetryableOutcome("r", detour.ReasonThrottled, ""), health.Throttled},
+		{detour.RetryableOutcome("r", detour.ReasonUnreachable, ""), health.Hard},
+		{detour.RetryableOutcome("r", detour.ReasonTimeout, ""), health.Hard},
+		{detour.RetryableOutcome("r", detour.ReasonProviderError, ""), health.Hard},
+		{detour.PermanentOutcome("r", detour.ReasonInvalidRecipient, ""), health.Rejected},
+		{detour.PermanentOutcome("r", detour.ReasonRejected, ""), health.Rejected},
+		{detour.PermanentOutcome("r", detour.ReasonOutsideWindow, ""), health.Rejected},
+	} {
+		if got := health.ClassOf(tc.o); got != tc.want {
+			t.Errorf("%v %s: %s, want %s", tc.o.Result, tc.o.Reason, got, tc.want)
+		}
 	}
 }

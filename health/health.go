@@ -3,6 +3,8 @@ package health
 import (
 	"fmt"
 	"time"
+
+	"github.com/detourhq/detour"
 )
 
 // Key names one route of one channel. Channels without named routes use
@@ -62,6 +64,23 @@ func (c Class) String() string {
 }
 
 func (c Class) valid() bool { return c >= OK && c <= Rejected }
+
+// ClassOf classifies a channel's outcome, already classified at the
+// channel's boundary: accepted is OK; permanent (rejected, invalid
+// recipient, outside the window, ...) is about one message, so Rejected;
+// retryable is Throttled for the throttled reason and Hard for every other
+// (unreachable, timeout, provider error).
+func ClassOf(o detour.Outcome) Class {
+	switch {
+	case o.Result == detour.Accepted:
+		return OK
+	case o.Result == detour.Permanent:
+		return Rejected
+	case o.Reason == detour.ReasonThrottled:
+		return Throttled
+	}
+	return Hard
+}
 
 // Reason says why a route entered its state.
 type Reason string
