@@ -18,7 +18,7 @@ type Config struct {
 	RecentWindow time.Duration // newest part of the window the shares are judged on, stretched back to MinSamples (10 s)
 	MinSamples   int           // submits needed to judge error and throttle shares (20)
 
-	HardConsecutive int           // hard errors in a row that open the breaker (5), and at least a tenth of the last second's submits
+	HardConsecutive int           // hard errors in a row that open the breaker (5); at high rates the run must also be a tenth of the previous second's submits
 	HardWindow      time.Duration // span of the fast hard-share rule, whole buckets (2 s)
 	HardShare       float64       // hard share over HardWindow that opens the breaker (0.5)
 	HardMinSubmits  int           // submits HardWindow needs before its share counts (3)
