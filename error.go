@@ -51,6 +51,7 @@ const (
 	ReasonNoSteps            Code = "no_steps_left"         // every step of the policy was tried
 	ReasonNoRoute            Code = "no_route"              // no route of the channel covers the destination
 	ReasonCanceled           Code = "canceled"              // canceled by the API caller
+	ReasonChannelDown        Code = "channel_down"          // the channel or route is down (outage detection or an operator)
 )
 
 // Error is a domain error with a stable code. Message is safe to show to the

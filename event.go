@@ -82,6 +82,9 @@ type EventStore interface {
 	Events(ctx context.Context, f EventFilter) (EventPage, error)
 	// Event returns one of them, or ErrNotFound.
 	Event(ctx context.Context, tenantID, id string) (*Event, error)
+	// AddEvent writes an event that no other change carries (a health
+	// change), with its webhook deliveries, and sets its ID.
+	AddEvent(ctx context.Context, ev *Event) error
 }
 
 // InboundData is the body of a message.inbound event.

@@ -50,6 +50,10 @@ type MessageStore interface {
 	// through fn, and drops those received before dropBefore. It returns how
 	// many it applied.
 	RetryOrphans(ctx context.Context, dropBefore time.Time, fn func(*Message, *Attempt, Receipt) error) (int, error)
+	// WaitingOn returns the messages whose current step was accepted on
+	// channel (and route, unless "") and that wait for its receipt until
+	// a fallback deadline: those to move on at once when it goes down.
+	WaitingOn(ctx context.Context, channel, route string) ([]string, error)
 	// NextDue returns the earliest RunAt of any timer, ok=false if none.
 	NextDue(ctx context.Context) (at time.Time, ok bool, err error)
 	// Due counts timers due at now (the queue depth).

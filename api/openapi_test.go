@@ -407,3 +407,5 @@ func (fakeEvents) Events(_ context.Context, f detour.EventFilter) (detour.EventP
 func (fakeEvents) Event(context.Context, string, string) (*detour.Event, error) {
 	return nil, detour.ErrNotFound
 }
+
+func (fakeEvents) AddEvent(context.Context, *detour.Event) error { return nil }

@@ -111,3 +111,24 @@ func (db *DB) Due(ctx context.Context, now time.Time) (int, error) {
 		(SELECT count(*) FROM timers WHERE priority = 3 AND run_at <= ?1)`, micros(now)).Scan(&n)
 	return n, wrap("count due timers", err)
 }
+
+// WaitingOn lists the messages waiting for a receipt of their current
+// step on channel (and route) until a fallback deadline.
+func (db *DB) WaitingOn(ctx context.Context, channel, route string) ([]string, error) {
+	rows, err := db.reads.query(ctx, `SELECT t.message_id FROM timers t WHERE t.kind = 'fallback' AND t.owner = ''
+		AND EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = t.message_id AND a.step = t.step
+			AND a.channel = ? AND (? = '' OR a.route = ?) AND a.status = 'sent')`, channel, route, route)
+	if err != nil {
+		return nil, wrap("messages waiting on a route", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("messages waiting on a route", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap("messages waiting on a route", rows.Err())
+}

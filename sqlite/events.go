@@ -112,3 +112,12 @@ func (db *DB) events(ctx context.Context, tenantID string, f detour.EventFilter,
 	}
 	return out, nil
 }
+
+// AddEvent writes ev with its deliveries.
+func (db *DB) AddEvent(ctx context.Context, ev *detour.Event) error {
+	if ev.Type == "" || len(ev.Data) == 0 {
+		return detour.Errorf(detour.CodeInternal, "an event needs a type and data")
+	}
+	err := db.w.do(ctx, func(tx *wtx) error { return insertEvent(ctx, tx, ev, "", "") })
+	return wrap("add event", err)
+}

@@ -76,6 +76,8 @@ func Run(t *testing.T, h Harness) {
 		{"EndpointDisable", testEndpointDisable},
 		{"Replay", testReplay},
 		{"InboundEvents", testInboundEvents},
+		{"WaitingOn", testWaitingOn},
+		{"AddEvent", testAddEvent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
