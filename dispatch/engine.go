@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/health"
 )
 
 // Config configures an Engine. Zero values take the defaults in
@@ -42,6 +43,10 @@ type Config struct {
 	// ... for the body parameters. A language "" entry serves any
 	// language without its own.
 	TemplateTexts map[string]map[string]string
+	// Health is the outage detector: sends skip channels and routes it
+	// has down, and every outcome and receipt feeds it. nil: no
+	// detection.
+	Health *health.Monitor
 	// CallbackURL checks a message's callback_url beyond its form (the
 	// SSRF rules); nil checks only the form.
 	CallbackURL func(raw string) error
@@ -85,6 +90,8 @@ type Engine struct {
 	metrics  *Metrics
 	channels map[string]detour.Channel
 	routes   map[string]map[string]bool // channel → route names (nil: any)
+	// routeOrder lists each channel's routes in its own order.
+	routeOrder map[string][]string
 
 	rndMu sync.Mutex
 	rnd   *rand.Rand
@@ -156,7 +163,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("dispatch: idempotency keys must be kept at least 24h, not %s", cfg.IdempotencyTT)
 	}
 	e := &Engine{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, metrics: cfg.Metrics,
-		rnd: cfg.Rand, channels: map[string]detour.Channel{}, routes: map[string]map[string]bool{},
+		rnd: cfg.Rand, channels: map[string]detour.Channel{}, routes: map[string]map[string]bool{}, routeOrder: map[string][]string{},
 		wake: make(chan struct{}, 1), orphaned: make(chan struct{}, 1)}
 	for _, ch := range cfg.Channels {
 		if _, dup := e.channels[ch.Name()]; dup {
@@ -167,6 +174,12 @@ func New(cfg Config) (*Engine, error) {
 			e.routes[ch.Name()] = map[string]bool{}
 			for _, r := range rl.Routes() {
 				e.routes[ch.Name()][r] = true
+			}
+			e.routeOrder[ch.Name()] = rl.Routes()
+		}
+		if cfg.Health != nil {
+			for _, k := range e.routeKeys(ch.Name()) {
+				cfg.Health.Register(k)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ type Metrics struct {
 	receipts         *prometheus.CounterVec
 	unknownOutcomes  prometheus.Counter
 	doubleDeliveries prometheus.Counter
+	expedited        prometheus.Counter
 	orphansApplied   prometheus.Counter
 	queueDepth       func() float64
 }
@@ -41,12 +42,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "detour_attempts_outcome_unknown_total", Help: "Attempts whose sender died mid-send; each may be a duplicate on the handset."}),
 		doubleDeliveries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "detour_double_deliveries_total", Help: "Messages delivered by more than one attempt."}),
+		expedited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "detour_fallbacks_expedited_total", Help: "Messages moved to their next step early because their channel or route went down."}),
 		orphansApplied: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "detour_orphan_receipts_applied_total", Help: "Receipts that arrived before their send was recorded and were applied later."}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.statuses, m.dispatchDelay, m.sendDuration, m.sendErrors, m.receipts,
-			m.unknownOutcomes, m.doubleDeliveries, m.orphansApplied,
+			m.unknownOutcomes, m.doubleDeliveries, m.expedited, m.orphansApplied,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "detour_queue_depth", Help: "Timers due now and not yet claimed (messages waiting for a worker)."},
 				func() float64 {

@@ -67,6 +67,9 @@ func (e *Engine) applyReceipt(now time.Time) func(*detour.Message, *detour.Attem
 			}
 		}
 		newlyDelivered := a.DeliveredAt.IsZero() && a.ReadAt.IsZero()
+		if a.Status == detour.AttemptSent {
+			e.observeReceipt(a, r.Status, at) // the first answer about this attempt
+		}
 		a.SetStatus(r.Status, at)
 		switch r.Status {
 		case detour.AttemptSent:

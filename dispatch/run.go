@@ -117,6 +117,13 @@ func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lea
 		if ok {
 			content, ok = e.contentFor(ch, &m.Content)
 		}
+		if ok && !e.usable(step) {
+			// Down: skip it now rather than wait for it to fail.
+			if !advance(m, now, detour.ReasonChannelDown, "channel "+step.Channel+" is down") {
+				return nil
+			}
+			continue
+		}
 		if ok {
 			a := &detour.Attempt{
 				ID: e.cfg.IDs.New("att_"), MessageID: m.ID, Step: m.Step, Channel: step.Channel, Route: step.Route,

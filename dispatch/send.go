@@ -27,7 +27,9 @@ func (e *Engine) send(j *job) {
 	if out.Result == 0 {
 		out = detour.RetryableOutcome(j.attempt.Route, detour.ReasonProviderError, "the channel returned no outcome")
 	}
-	e.metrics.sendDuration.WithLabelValues(j.channel.Name(), out.Result.String()).Observe(e.clock.Now().Sub(start).Seconds())
+	end := e.clock.Now()
+	e.metrics.sendDuration.WithLabelValues(j.channel.Name(), out.Result.String()).Observe(end.Sub(start).Seconds())
+	e.observeSend(j.attempt, j.channel.Name(), out, end, end.Sub(start))
 	if out.Result != detour.Accepted {
 		e.metrics.sendErrors.WithLabelValues(j.channel.Name(), out.Route, out.Result.String(), string(out.Reason)).Inc()
 	}
