@@ -106,3 +106,18 @@ func InboundEvent(in *Inbound) *Event {
 		Text: in.Text, ReceivedAt: in.ReceivedAt.UTC()})
 	return &Event{TenantID: SystemTenant, Type: EventMessageInbound, Data: body, CreatedAt: in.ReceivedAt}
 }
+
+// HealthData is the body of a channel.health event: a route of a channel
+// changed state.
+type HealthData struct {
+	Channel  string    `json:"channel"`
+	Route    string    `json:"route,omitempty"`
+	State    string    `json:"state"`
+	Previous string    `json:"previous_state"`
+	Reason   string    `json:"reason"`
+	Note     string    `json:"note,omitempty"`
+	At       time.Time `json:"at"`
+	// ChannelState is the channel's state after the change: down once
+	// every route is.
+	ChannelState string `json:"channel_state"`
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/health"
 )
 
 // Defaults for the zero values of Config.
@@ -63,6 +64,9 @@ type Config struct {
 	// WebhookSecretValid reports whether a caller's own signing secret is
 	// usable; nil refuses every one.
 	WebhookSecretValid func(secret string) bool
+	// Health is the outage detector behind GET /v1/channels and forcing
+	// routes up or down; nil lists no channels.
+	Health *health.Monitor
 	// Routes reports the channels' routes for GET /v1/routes; nil lists
 	// none.
 	Routes func(ctx context.Context) []Route

@@ -17,6 +17,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/health"
 	"github.com/detourhq/detour/sqlite"
 	"github.com/detourhq/detour/webhook"
 )
@@ -206,6 +207,14 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		c.Events = fakeEvents{}
 		c.Webhooks = hooks
 		c.WebhookURL = func(raw string) error { return webhook.ValidateURL(raw, false) }
+		mon, err := health.New(health.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mon.Register(health.Key{Channel: "sms", Route: "op1"})
+		mon.Register(health.Key{Channel: "sms", Route: "op2"})
+		mon.Submitted(health.Key{Channel: "sms", Route: "op1"}, time.Now(), 3*time.Millisecond, health.OK)
+		c.Health = mon
 		c.Routes = func(context.Context) []Route {
 			since := t0.Add(-time.Hour)
 			return []Route{
@@ -308,6 +317,12 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		{name: "deliveries unknown", method: "GET", tmpl: hookOne + "/deliveries", path: unknownHook + "/deliveries", key: e.keyA, status: 404},
 		{name: "delete endpoint", method: "DELETE", tmpl: hookOne, path: hookPath, key: e.keyA, status: 204},
 		{name: "delete endpoint again", method: "DELETE", tmpl: hookOne, path: hookPath, key: e.keyA, status: 404},
+		{name: "channels", method: "GET", tmpl: "/v1/channels", path: "/v1/channels", key: e.keyA, status: 200},
+		{name: "force down", method: "POST", tmpl: "/v1/channels/{channel}/routes/{route}/force", path: "/v1/channels/sms/routes/op2/force", body: `{"state":"down","note":"maintenance"}`, key: e.keyA, status: 200},
+		{name: "channels with a forced route", method: "GET", tmpl: "/v1/channels", path: "/v1/channels", key: e.keyA, status: 200},
+		{name: "force auto", method: "POST", tmpl: "/v1/channels/{channel}/routes/{route}/force", path: "/v1/channels/sms/routes/op2/force", body: `{"state":"auto"}`, key: e.keyA, status: 200},
+		{name: "force bad state", method: "POST", tmpl: "/v1/channels/{channel}/routes/{route}/force", path: "/v1/channels/sms/routes/op2/force", body: `{"state":"degraded"}`, key: e.keyA, status: 400},
+		{name: "force unknown route", method: "POST", tmpl: "/v1/channels/{channel}/routes/{route}/force", path: "/v1/channels/sms/routes/nope/force", body: `{"state":"down"}`, key: e.keyA, status: 404},
 		{name: "get event unknown", method: "GET", tmpl: "/v1/events/{id}", path: unknownEvent, key: e.keyA, status: 404},
 		{name: "replay unknown", method: "POST", tmpl: "/v1/events/{id}/replay", path: unknownEvent + "/replay", key: e.keyA, status: 404},
 		{name: "healthz", method: "GET", tmpl: "/healthz", path: "/healthz", status: 200},

@@ -98,6 +98,30 @@ func webhookOperations() []*operation {
 			handle:   (*Server).listDeliveries,
 		},
 		{
+			method: http.MethodGet, path: "/v1/channels", id: "listChannels", tag: "channels", auth: true,
+			summary: "Channels and routes with their health",
+			description: "Each channel with its state (down once every route is) and each route with its state (healthy, " +
+				"degraded, down), whether an operator forced it, the figures the detector judges on (submits by class, " +
+				"submit latency, the share delivered within the expected receipt time) and its recent transitions.",
+			success: response{status: http.StatusOK, description: "The channels.", contentType: ctJSON, schema: ref("ChannelList")},
+			handle:  (*Server).listChannels,
+		},
+		{
+			method: http.MethodPost, path: "/v1/channels/{channel}/routes/{route}/force", id: "forceRoute", tag: "channels", auth: true,
+			summary: "Force a route down or up",
+			description: "down: nothing is sent on the route (no probes) and messages waiting on it fall back now; healthy: " +
+				"every send is allowed whatever the detector sees; auto: back to the detector (a route forced down stays " +
+				"down until its probes are good). Each change is a channel.health event.",
+			params: []param{
+				{name: "channel", in: "path", required: true, description: "The channel.", schema: str("")},
+				{name: "route", in: "path", required: true, description: "The route.", schema: str("")},
+			},
+			body:     "ForceRequest",
+			success:  response{status: http.StatusOK, description: "The route's health now.", contentType: ctJSON, schema: ref("RouteHealth")},
+			problems: []detour.Code{detour.CodeNotFound, detour.CodeInvalidRequest, detour.CodeMissingField},
+			handle:   (*Server).forceRoute,
+		},
+		{
 			method: http.MethodGet, path: "/v1/events/{id}", id: "getEvent", tag: "events", auth: true,
 			summary: "Get an event", params: []param{eventParam},
 			success:  response{status: http.StatusOK, description: "The event.", contentType: ctJSON, schema: ref("Event")},
@@ -187,6 +211,34 @@ func webhookSchemas() map[string]any {
 					"error":      str(""),
 				})), "Every try, oldest first."),
 			}),
+		"ForceRequest": object("A route's forced state.", []string{"state"}, map[string]any{
+			"state": strEnum("down, healthy, or auto to return to the detector.", "down", "healthy", "auto"),
+			"note":  withDesc(str(""), "Why, at most 500 bytes."),
+		}),
+		"ChannelList": object("Every channel.", []string{"data"}, map[string]any{"data": array(ref("ChannelHealth"))}),
+		"ChannelHealth": object("A channel and its routes.", []string{"channel", "state", "routes"}, map[string]any{
+			"channel": str(""), "state": healthState(), "routes": array(ref("RouteHealth")),
+		}),
+		"RouteHealth": object("A route's health and the figures behind it.",
+			[]string{"route", "state", "forced", "since", "probing", "figures", "transitions"}, map[string]any{
+				"route": str(""), "state": healthState(), "forced": map[string]any{"type": "boolean"},
+				"since": dateTime("When it entered its state."), "reason": str("Why."), "note": str("The operator's note."),
+				"probing":        map[string]any{"type": "boolean", "description": "Down and letting a few real messages through as probes."},
+				"next_probe_at":  dateTime(""),
+				"cooloff_s":      map[string]any{"type": "number"},
+				"probe_failures": count(""),
+				"figures": map[string]any{"type": "object", "description": "Over the sliding window: submits by class (ok, " +
+					"throttled, hard, rejected) and their shares, submit latency p50/p99 (submit_p50_s, submit_p99_s), sent, " +
+					"delivered, undelivered, matured, delivered_share, expected_receipt_s, consecutive_hard."},
+				"transitions": array(object("A change of state.", nil, map[string]any{
+					"channel": str(""), "route": str(""), "from": healthState(), "to": healthState(), "at": dateTime(""),
+					"reason": str(""), "note": str(""),
+				})),
+			}),
+		"HealthData": object("The body of a channel.health event.", []string{"channel", "state", "previous_state", "reason", "at", "channel_state"}, map[string]any{
+			"channel": str(""), "route": str(""), "state": healthState(), "previous_state": healthState(),
+			"reason": str(""), "note": str(""), "at": dateTime(""), "channel_state": healthState(),
+		}),
 		"InboundData": object("The body of a message.inbound event: a user wrote to one of our numbers.",
 			[]string{"id", "channel", "route", "from", "to", "text", "received_at"}, map[string]any{
 				"id": idSchema("in_"), "channel": str(""), "route": str(""),
@@ -198,4 +250,8 @@ func webhookSchemas() map[string]any {
 			"failures": count(""), "failing_since": dateTime(""),
 		}),
 	}
+}
+
+func healthState() map[string]any {
+	return strEnum("healthy, degraded or down.", "healthy", "degraded", "down")
 }

@@ -84,6 +84,10 @@ type Messages struct {
 	DefaultValidity time.Duration `koanf:"default_validity"`
 	MaxValidity     time.Duration `koanf:"max_validity"`
 	IdempotencyTTL  time.Duration `koanf:"idempotency_ttl"`
+	// TemplateTexts renders a template as text for channels that carry
+	// only text (SMS): template name → language → text with {{1}}, {{2}}
+	// ... for its body parameters; language "" serves any other.
+	TemplateTexts map[string]map[string]string `koanf:"template_texts"`
 }
 
 // Step is one step of the default policy.

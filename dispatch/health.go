@@ -39,12 +39,9 @@ func (e *Engine) usable(step detour.Step) bool {
 		ok, _ := h.Allow(health.Key{Channel: step.Channel, Route: step.Route})
 		return ok
 	}
-	if h.ChannelUp(step.Channel) {
-		return true
-	}
 	for _, k := range e.routeKeys(step.Channel) {
 		if ok, _ := h.Allow(k); ok {
-			return true // a probe: the channel picks the route
+			return true // up, or a probe: the channel picks the route
 		}
 	}
 	return false

@@ -171,15 +171,44 @@ func (e *Engine) releaseDirect() {
 // startDirect sends a message stored with its first step leased to us.
 func (e *Engine) startDirect(m *detour.Message) {
 	now := e.clock.Now()
-	j := e.prepareSend(m, now, m.Timer.Owner, m.Timer.Lease, false)
-	if j == nil {
-		// The first step cannot be sent here (a channel that cannot carry
-		// the content was configured away): the timer as prepareSend left
-		// it is not stored, so the lease runs out and the claim loop
-		// decides.
-		e.releaseDirect()
-		return
+	owner, lease := m.Timer.Owner, m.Timer.Lease
+	j := e.prepareSend(m, now, owner, lease, false)
+	if j == nil || m.Step != 0 {
+		// The first step is down or cannot carry the content: store where
+		// that leaves the message (its next step, or failed), and send the
+		// next step if it can go.
+		j = e.moveOnDirect(m.ID, now, owner, lease)
+		if j == nil {
+			e.releaseDirect()
+			return
+		}
 	}
 	e.metrics.dispatchDelay.Observe(now.Sub(m.CreatedAt).Seconds())
 	go e.send(j)
+}
+
+// moveOnDirect runs prepareSend on the stored message, which is still
+// leased to us, and saves what it did.
+func (e *Engine) moveOnDirect(id string, now time.Time, owner string, lease int64) *job {
+	var j *job
+	var from detour.Status
+	var after *detour.Message
+	err := e.store.UpdateMessage(context.Background(), id, func(m *detour.Message) error {
+		j, after = nil, nil
+		if t := m.Timer; t == nil || t.Owner != owner || t.Lease != lease || m.Status.Final() {
+			return nil // no longer ours
+		}
+		from, after = m.Status, m
+		j = e.prepareSend(m, now, owner, lease, false)
+		return nil
+	})
+	if err != nil {
+		// The lease runs out and the claim loop decides.
+		e.log.Error("dispatch: moving a message past its first step failed", "message", id, "err", err)
+		return nil
+	}
+	if after != nil {
+		e.metrics.transition(from, after)
+	}
+	return j
 }

@@ -162,6 +162,29 @@ func (m *Monitor) Allow(k Key) (allowed, probe bool) {
 	return allowed, probe
 }
 
+// RouteUp reports whether route k is up: healthy, degraded or forced up.
+// Unlike Allow it takes no probe and says no for a down route due one, so
+// a channel choosing among routes can prefer those that are up. An
+// unknown route is up.
+func (m *Monitor) RouteUp(k Key) bool {
+	r := m.lookup(k)
+	if r == nil {
+		return true
+	}
+	now := m.clock.Now()
+	if g := r.gate.Load(); now.UnixNano() < g&^1 {
+		return g&1 == 1
+	}
+	up := false
+	m.with(r, func(r *route) {
+		if !r.forced {
+			r.maybeEvaluate(now)
+		}
+		up = r.state != Down
+	})
+	return up
+}
+
 // ChannelUp reports whether some route of the channel would let a send
 // through now: one is healthy, degraded or forced up, or a down one is due
 // a probe. It takes no probe. A channel with no known route is up.

@@ -22,6 +22,7 @@ import (
 	"github.com/detourhq/detour/api"
 	"github.com/detourhq/detour/config"
 	"github.com/detourhq/detour/dispatch"
+	"github.com/detourhq/detour/health"
 	"github.com/detourhq/detour/sandbox"
 	"github.com/detourhq/detour/sms"
 	"github.com/detourhq/detour/sqlite"
@@ -39,6 +40,8 @@ type Server struct {
 	sms     *sms.Channel
 	wa      *whatsapp.WhatsApp
 	hooks   *webhook.Dispatcher
+	health  *health.Monitor
+	bg      sync.WaitGroup // background work to finish before the store closes
 	hookCli *webhook.Client
 	handler http.Handler
 	http    *http.Server
@@ -89,6 +92,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		_, _, err := store.SaveInbound(ctx, in)
 		return err
 	}
+	s.health, err = health.New(health.Config{Clock: opts.Clock, Metrics: health.NewMetrics(opts.Registry), OnChange: s.onHealth})
+	if err != nil {
+		return fail(err)
+	}
 	var channels []detour.Channel
 	if cfg.Channels.Sandbox.Enabled {
 		s.sandbox, err = sandbox.New(sandbox.Config{Routes: cfg.Channels.Sandbox.Routes, Receipts: sink, Clock: opts.Clock})
@@ -99,7 +106,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	if len(cfg.Channels.SMS.Routes) > 0 {
 		s.sms, err = sms.New(sms.Config{Routes: cfg.Channels.SMS.Routes, Receipts: sink, Clock: opts.Clock,
-			Logger: opts.Logger.With("channel", sms.Name), Inbound: saveInbound})
+			Logger: opts.Logger.With("channel", sms.Name), Inbound: saveInbound,
+			RouteUp: func(route string) bool { return s.health.RouteUp(health.Key{Channel: sms.Name, Route: route}) },
+			Rerouted: func(route string, at time.Time, took time.Duration, out detour.Outcome) {
+				s.health.Submitted(health.Key{Channel: sms.Name, Route: route}, at, took, health.ClassOf(out))
+			}})
 		if err != nil {
 			return fail(err)
 		}
@@ -127,6 +138,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		DefaultPolicy: cfg.Messages.Policy(), DefaultValidity: cfg.Messages.DefaultValidity,
 		MaxValidity: cfg.Messages.MaxValidity, IdempotencyTT: cfg.Messages.IdempotencyTTL,
 		CallbackURL: func(raw string) error { return webhook.ValidateCallbackURL(raw, cfg.Webhooks.AllowPrivateNetworks) },
+		Health:      s.health, TemplateTexts: cfg.Messages.TemplateTexts,
 	})
 	if err != nil {
 		return fail(err)
@@ -147,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	apiHandler, err := api.New(api.Config{
 		Messages: s.engine, Keys: store, Ready: store.Ready, Registry: opts.Registry, Logger: opts.Logger,
 		Clock: opts.Clock, MaxBodyBytes: cfg.Server.MaxBodyBytes, RateLimit: cfg.Server.RateLimit, RateBurst: cfg.Server.RateBurst,
-		Routes: s.routes, Events: store, Webhooks: store,
+		Routes: s.routes, Events: store, Webhooks: store, Health: s.health,
 		WebhookURL: func(raw string) error { return webhook.ValidateURL(raw, wh.AllowPrivateNetworks) },
 		WebhookSecretValid: func(secret string) bool {
 			_, err := webhook.ParseSecret(secret)
@@ -213,6 +225,10 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	if err := s.health.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -265,6 +281,8 @@ func (s *Server) Stop(ctx context.Context) error {
 			}
 		}
 		s.engine.Stop()
+		s.health.Stop()
+		s.bg.Wait()
 		s.hooks.Stop()
 		s.hookCli.Close()
 		if s.sms != nil {

@@ -44,6 +44,13 @@ type Config struct {
 	Rand    *rand.Rand
 	// Dial replaces net.Dialer for the SMPP connections (tests).
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// RouteUp says whether the outage detector has a route up; routes
+	// that are down are tried last (only when nothing else covers the
+	// number, as the detector's probes). nil: every route is up.
+	RouteUp func(route string) bool
+	// Rerouted hears of each submit a send moved on from to another
+	// route (the outcome of the last one the send returns); nil: none.
+	Rerouted func(route string, at time.Time, took time.Duration, out detour.Outcome)
 }
 
 // Channel sends text messages over SMPP across the configured routes.
@@ -62,6 +69,9 @@ type Channel struct {
 	ref   atomic.Uint32 // concatenation references
 
 	parts reassembly
+
+	routeUp  func(route string) bool
+	rerouted func(route string, at time.Time, took time.Duration, out detour.Outcome)
 }
 
 // route is one operator route: its configuration, encoding options and
@@ -97,7 +107,7 @@ func New(cfg Config) (*Channel, error) {
 		return nil, errors.New("sms: no routes configured")
 	}
 	c := &Channel{routes: map[string]*route{}, receipts: cfg.Receipts, inbound: cfg.Inbound, clock: cfg.Clock,
-		log: cfg.Logger, ids: cfg.IDs, rnd: cfg.Rand}
+		log: cfg.Logger, ids: cfg.IDs, rnd: cfg.Rand, routeUp: cfg.RouteUp, rerouted: cfg.Rerouted}
 	c.ref.Store(uint32(cfg.Rand.IntN(256)))
 	var sel []Route
 	for i, rc := range cfg.Routes {
@@ -213,9 +223,14 @@ func (c *Channel) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 			rctx, cancel = context.WithTimeout(ctx, wait)
 			defer cancel()
 		}
+		start := c.clock.Now()
 		out, reroute := c.sendOn(rctx, r, s)
 		if out.Result == detour.Accepted || !reroute || ctx.Err() != nil {
 			return out
+		}
+		if c.rerouted != nil && i < len(candidates)-1 {
+			end := c.clock.Now()
+			c.rerouted(r.cfg.Name, end, end.Sub(start), out)
 		}
 		last = out
 	}
@@ -236,13 +251,13 @@ func (c *Channel) candidates(to string) []*route {
 	sel := c.table.Candidates(to, region, c.rnd, nil)
 	c.rndMu.Unlock()
 	// Bound routes first, those that throttled us next, routes with no
-	// bound connection last: a submit on those waits for a bind until the
-	// send's deadline.
+	// bound connection or that the detector has down last: a submit on
+	// those waits for a bind until the send's deadline.
 	var fast, slow, down []*route
 	for _, s := range sel {
 		r := c.routes[s.Name]
 		switch {
-		case !r.canSubmit():
+		case !r.canSubmit() || c.routeUp != nil && !c.routeUp(s.Name):
 			down = append(down, r)
 		case r.slowUntil.Load() > now:
 			slow = append(slow, r)
