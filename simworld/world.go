@@ -232,7 +232,8 @@ func (w *World) stopLocked() {
 }
 
 // Configure points cfg at the simulators, once they listen: one WhatsApp
-// business number (route WhatsAppRoute) on the Cloud API simulator, SMS
+// business number (route WhatsAppRoute, sending up to 1,000 messages a
+// second, as Meta allows a number with a high limit) on the Cloud API simulator, SMS
 // routes smsc-1 and smsc-2 of equal priority and weight on the SMSC
 // simulators, the default policy WhatsApp then SMS after FallbackAfter
 // without a delivery receipt, and the sandbox off. Everything else in
@@ -245,7 +246,7 @@ func (w *World) Configure(cfg *config.Config) error {
 	cfg.Channels.WhatsApp = config.WhatsApp{
 		BaseURL: w.wa.URL(), Version: whatsapp.DefaultVersion,
 		Token: w.token, AppSecret: w.appSecret, VerifyToken: w.verifyToken,
-		Numbers: []config.WhatsAppNumber{{Name: WhatsAppRoute, PhoneNumberID: phoneNumberID}},
+		Numbers: []config.WhatsAppNumber{{Name: WhatsAppRoute, PhoneNumberID: phoneNumberID, Throughput: 1000}},
 	}
 	cfg.Channels.SMS.Routes = nil
 	for _, name := range Names[1:] {
