@@ -12,8 +12,8 @@ import (
 
 // Node is a Detour node whose channels are a simulated world.
 type Node struct {
-	Server *server.Server
-	World  *World
+	Server *server.Server // the Detour node
+	World  *World         // its channels' peers and the handsets
 
 	stopOnce sync.Once
 	stopErr  error
