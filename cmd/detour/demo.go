@@ -258,16 +258,19 @@ func runPhase(ctx context.Context, c *client.Client, name string, phones []strin
 
 // measure fills in each phase's times to deliver from the handsets: from
 // when Detour accepted a message to when the phone showed it (a
-// provider's receipt may carry only whole seconds).
+// provider's receipt may carry only whole seconds). A provider's id is
+// unique only on its route: two SMSCs may hand out the same ids.
 func measure(ctx context.Context, sim simAPI, results []phaseResult, phones []string) error {
-	shown := map[string]time.Time{} // provider message id → on the handset
+	type shown struct{ channel, route, id string }
+	handsets := map[string]map[shown]time.Time{}
 	for _, p := range phones {
 		var h simworld.HandsetMessages
 		if err := sim.call(ctx, "GET", "/v1/sim/handsets/"+p, "", &h); err != nil {
 			return err
 		}
+		handsets[p] = map[shown]time.Time{}
 		for _, r := range h.Data {
-			shown[r.ProviderMessageID] = r.At
+			handsets[p][shown{r.Channel, r.Route, r.ProviderMessageID}] = r.At
 		}
 	}
 	for i := range results {
@@ -277,7 +280,7 @@ func measure(ctx context.Context, sim simAPI, results []phaseResult, phones []st
 				continue
 			}
 			for _, a := range m.Attempts {
-				if at, ok := shown[a.ProviderMessageID]; ok && a.ProviderMessageID != "" && a.Channel == m.Channel {
+				if at, ok := handsets[m.To][shown{a.Channel, a.Route, a.ProviderMessageID}]; ok && a.Channel == m.Channel {
 					r.toDeliver = append(r.toDeliver, at.Sub(m.CreatedAt))
 					break
 				}
