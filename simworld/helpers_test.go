@@ -92,9 +92,15 @@ func (n *node) send(to string, content detour.Content) *api.Message {
 	if err != nil {
 		n.t.Fatal(err)
 	}
+	return n.wait(m.ID)
+}
+
+// wait waits until message id is final.
+func (n *node) wait(id string) *api.Message {
+	n.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		m, err = n.client.Message(context.Background(), m.ID)
+		m, err := n.client.Message(context.Background(), id)
 		if err != nil {
 			n.t.Fatal(err)
 		}

@@ -2,10 +2,13 @@ package simworld_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/detourhq/detour"
 	"github.com/detourhq/detour/api"
 	"github.com/detourhq/detour/config"
 	"github.com/detourhq/detour/simworld"
@@ -131,27 +134,43 @@ func TestFallbackToSMSWhenWhatsAppIsDown(t *testing.T) {
 	}
 }
 
-// TestThrottledRouteHandsOver throttles smsc-1 while WhatsApp is down: SMS
-// still arrives, through smsc-2 when smsc-1 refuses.
+// TestThrottledRouteHandsOver throttles smsc-1: a burst of SMS still
+// arrives, smsc-2 taking what smsc-1 refuses within the same send.
 func TestThrottledRouteHandsOver(t *testing.T) {
 	n := startNode(t, time.Second, nil)
-	for name, mode := range map[string]simworld.Mode{simworld.WhatsApp: simworld.Down, simworld.SMSC1: simworld.Throttled} {
-		if err := n.World.SetMode(name, mode); err != nil {
-			t.Fatal(err)
-		}
+	if err := n.World.SetMode(simworld.SMSC1, simworld.Throttled); err != nil {
+		t.Fatal(err)
 	}
+	const burst = 20
+	ids := make(chan string, burst)
+	var wg sync.WaitGroup
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := n.client.Send(context.Background(), &detour.SendRequest{To: fmt.Sprintf("+4474001234%02d", i),
+				Content: detour.Content{Text: "burst"}, Channels: []detour.Step{{Channel: "sms"}}}, "")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- m.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
 	routes := map[string]int{}
-	for i := range 6 {
-		m := n.send("+44740012346"+string(rune('0'+i)), otp("55555"+string(rune('0'+i))))
-		if m.Status != "delivered" || m.Channel != "sms" {
-			t.Fatalf("message %d: %+v", i, m)
+	for id := range ids {
+		m := n.wait(id)
+		if m.Status != "delivered" || len(m.Attempts) != 1 {
+			t.Fatalf("message %+v", m)
 		}
-		routes[m.Attempts[len(m.Attempts)-1].Route]++
+		routes[m.Attempts[0].Route]++
 	}
-	// smsc-1 takes one a second; the channel hands what it refuses to
-	// smsc-2 within the same send.
+	// smsc-1 takes one a second: the channel gets ESME_RTHROTTLED for the
+	// rest of the burst it tries there and submits them to smsc-2.
 	s1, _ := n.World.Simulator(simworld.SMSC1)
-	if s1.Mode != simworld.Throttled || s1.Counters["submit_resps.ESME_RTHROTTLED"] == 0 || routes[simworld.SMSC2] == 0 ||
+	if s1.Mode != simworld.Throttled || s1.Counters["submit_resps.ESME_RTHROTTLED"] == 0 || routes[simworld.SMSC2] <= routes[simworld.SMSC1] ||
 		int64(routes[simworld.SMSC1]) != s1.Counters["submit_resps.ESME_ROK"] {
 		t.Fatalf("deliveries by route %v; smsc-1: %+v", routes, s1)
 	}
