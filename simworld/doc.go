@@ -10,6 +10,6 @@
 // after the node listens, sends the WhatsApp webhooks to it (Connect).
 // Each simulator's mode can be switched while it runs (SetMode: healthy,
 // silent, down, throttled), and Endpoints serves all this under /v1/sim
-// for `detour serve --simulate`. Start runs a node on a world in one call;
-// `detour demo` and the tests use it.
+// for `detour serve --simulate`. StartNode runs a node on a world in one
+// call; `detour demo` and the tests use it.
 package simworld
