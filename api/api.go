@@ -74,6 +74,9 @@ type Config struct {
 	// is asked again, so revocations apply within it (default 10 s).
 	// Unknown key ids are remembered for a fifth of it.
 	KeyCacheTTL time.Duration
+	// Extras are endpoints added for a mode of the node, such as the
+	// simulated world's /v1/sim; see Extra.
+	Extras []Extra
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -155,6 +158,11 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler = promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})
 	for _, op := range s.ops {
 		s.mux.Handle(op.pattern(), s.wrap(op))
+	}
+	for _, x := range cfg.Extras {
+		if err := s.registerExtra(x); err != nil {
+			return nil, err
+		}
 	}
 	if s.openapi, err = s.buildOpenAPI(); err != nil {
 		return nil, err

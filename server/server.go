@@ -57,6 +57,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Clock    detour.Clock
 	Registry *prometheus.Registry
+	// Extras are API endpoints added for a mode of the node, behind the
+	// same API keys (serve --simulate adds /v1/sim); see api.Extra.
+	Extras []api.Extra
 }
 
 // New opens the data directory and builds every part, ready to Start.
@@ -159,7 +162,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	apiHandler, err := api.New(api.Config{
 		Messages: s.engine, Keys: store, Ready: store.Ready, Registry: opts.Registry, Logger: opts.Logger,
 		Clock: opts.Clock, MaxBodyBytes: cfg.Server.MaxBodyBytes, RateLimit: cfg.Server.RateLimit, RateBurst: cfg.Server.RateBurst,
-		Routes: s.routes, Events: store, Webhooks: store, Health: s.health,
+		Routes: s.routes, Events: store, Webhooks: store, Health: s.health, Extras: opts.Extras,
 		WebhookURL: func(raw string) error { return webhook.ValidateURL(raw, wh.AllowPrivateNetworks) },
 		WebhookSecretValid: func(secret string) bool {
 			_, err := webhook.ParseSecret(secret)

@@ -58,7 +58,13 @@ func freeAddr(t *testing.T) string {
 // startServer runs `detour serve` and waits until it is ready.
 func startServer(t *testing.T, data, addr string, env ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data", data)
+	return startServerArgs(t, data, addr, nil, env...)
+}
+
+// startServerArgs is startServer with more arguments to serve.
+func startServerArgs(t *testing.T, data, addr string, args []string, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	logf, err := os.OpenFile(filepath.Join(data, "..", "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {

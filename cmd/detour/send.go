@@ -59,17 +59,18 @@ func newSend() *cobra.Command {
 		Use:   "send",
 		Short: "Send a message through a running server",
 		Example: `  detour send --to +447400123456 --text "Your code is 123456"
-  detour send --to +447400123456 --template order_update --lang en --param 42 --channel sandbox:10s --channel sandbox`,
+  detour send --to +447400123456 --template order_update --lang en --param 42 --channel sandbox:10s --channel sandbox
+  detour send --to +447400123456 --text "Your code is 123456" --template otp_code --param 123456 --channel whatsapp:10s --channel sms`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client()
 			if err != nil {
 				return err
 			}
-			switch {
-			case text != "":
-				req.Content.Text = text
-			case template != "":
+			// Both: the template where free-form text cannot go (WhatsApp
+			// outside the 24-hour window), the text elsewhere (SMS).
+			req.Content.Text = text
+			if template != "" {
 				req.Content.Template = &detour.Template{Name: template, Language: lang, Params: params}
 			}
 			for _, s := range channels {
@@ -99,7 +100,7 @@ func newSend() *cobra.Command {
 	cf.register(cmd)
 	cmd.Flags().StringVar(&req.To, "to", "", "recipient in E.164, e.g. +447400123456")
 	cmd.Flags().StringVar(&text, "text", "", "text to send")
-	cmd.Flags().StringVar(&template, "template", "", "template name (instead of --text)")
+	cmd.Flags().StringVar(&template, "template", "", "template name (instead of --text, or with it: the template for WhatsApp, the text for SMS)")
 	cmd.Flags().StringVar(&lang, "lang", "en", "template language")
 	cmd.Flags().StringArrayVar(&params, "param", nil, "template parameter (repeat, in order)")
 	cmd.Flags().StringArrayVar(&channels, "channel", nil, "policy step CHANNEL[/ROUTE][:FALLBACK_AFTER] (repeat, in order)")

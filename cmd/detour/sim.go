@@ -55,7 +55,8 @@ receipts after --receipt-delay with the given shares of delivered,
 undeliverable and expired messages (the remainder never gets a receipt),
 refuses a share of submits with chosen error codes, throttles past
 --throttle submits a second, and can run --mode silent (accepts, never
-reports) or down (refuses connections). Counters go to stderr every
+reports), down (refuses connections) or throttled (refuses submits past one
+a second with ESME_RTHROTTLED). Counters go to stderr every
 --interval until SIGINT or SIGTERM.
 
 --receipt-delay takes a duration (200ms), a uniform range (100ms-2s) or a
@@ -83,7 +84,7 @@ with the status in hex or decimal: 0x58=0.01,0x14=0.005.`,
 	fl.Float64Var(&f.expired, "expired", 0.01, "share of messages reported EXPIRED")
 	fl.StringVar(&f.submitErrors, "submit-errors", "", "shares of submits refused, by status: 0x58=0.01,0x14=0.005")
 	fl.Float64Var(&f.throttle, "throttle", 0, "submits a second per account above which the answer is ESME_RTHROTTLED (0: no limit)")
-	fl.StringVar(&f.mode, "mode", "healthy", "healthy, silent (accept, never report) or down (refuse connections)")
+	fl.StringVar(&f.mode, "mode", "healthy", "healthy, silent (accept, never report), down (refuse connections) or throttled (one submit a second)")
 	fl.StringVar(&f.idFormat, "id-format", "decimal", "message ids: decimal, hex, or hex-decimal (hex in submit_sm_resp, decimal in the receipt text)")
 	fl.BoolVar(&f.hexIDs, "hex-ids", false, "same as --id-format hex")
 	fl.BoolVar(&f.textOnly, "text-only-receipts", false, "send receipts without the receipted_message_id and message_state TLVs")

@@ -38,8 +38,8 @@ func newSimWhatsApp() *cobra.Command {
 answers POST /{version}/{phone-number-id}/messages with wamids or Graph error
 objects, and posts signed status webhooks (sent, delivered, read for
 --read-share of messages) to --webhook-url. --mode healthy, down-5xx,
-down-timeout, down-refused or silent (accepts, reports sent, never
-delivered). Counters go to stderr every --interval until SIGINT or SIGTERM.
+down-timeout, down-refused, silent (accepts, reports sent, never
+delivered) or throttled (one send a second per number, then 130429). Counters go to stderr every --interval until SIGINT or SIGTERM.
 
 Delays take a duration (200ms), a uniform range (100ms-2s) or a log-normal
 median~p99 (200ms~5s). The token and app secret may come from the
@@ -69,7 +69,7 @@ they are never printed.`,
 	fl.StringVar(&f.statusDelay, "status-delay", "200ms", "delay of the delivered status after sent")
 	fl.StringVar(&f.readDelay, "read-delay", "1s", "delay of the read status after delivered")
 	fl.Float64Var(&f.readShare, "read-share", 0, "share of delivered messages that are read")
-	fl.StringVar(&f.mode, "mode", "healthy", "healthy, down-5xx, down-timeout, down-refused or silent")
+	fl.StringVar(&f.mode, "mode", "healthy", "healthy, down-5xx, down-timeout, down-refused, silent or throttled")
 	fl.Float64Var(&f.throttle, "throttle", 0, "sends a second per number above which the answer is 130429 (0: no limit)")
 	fl.StringSliceVar(&f.notOnWA, "not-on-whatsapp", nil, "recipient prefixes that are not on WhatsApp (131026), e.g. +4477")
 	fl.BoolVar(&f.undeliverableAsStatus, "undeliverable-as-status", false, "accept sends to --not-on-whatsapp numbers and report a failed status instead")

@@ -25,9 +25,13 @@ const (
 	// Down closes the listener (connections are refused) and drops every
 	// bind; pending receipts wait until the SMSC is back.
 	Down
+	// Throttled answers submits past Config.ThrottledRate a second per
+	// account with ESME_RTHROTTLED, as an operator that has cut an ESME's
+	// throughput does; what it accepts is reported as Behavior says.
+	Throttled
 )
 
-// String returns "healthy", "silent" or "down".
+// String returns "healthy", "silent", "down" or "throttled".
 func (m Mode) String() string {
 	switch m {
 	case Healthy:
@@ -36,18 +40,21 @@ func (m Mode) String() string {
 		return "silent"
 	case Down:
 		return "down"
+	case Throttled:
+		return "throttled"
 	}
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
 
-// ParseMode returns the mode named "healthy", "silent" or "down".
+// ParseMode returns the mode named "healthy", "silent", "down" or
+// "throttled".
 func ParseMode(s string) (Mode, error) {
-	for m := Healthy; m <= Down; m++ {
+	for m := Healthy; m <= Throttled; m++ {
 		if m.String() == strings.ToLower(strings.TrimSpace(s)) {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("smsc: unknown mode %q (want healthy, silent or down)", s)
+	return 0, fmt.Errorf("smsc: unknown mode %q (want healthy, silent, down or throttled)", s)
 }
 
 // IDFormat is how message ids are written.
@@ -183,12 +190,17 @@ type Config struct {
 	IDFormat IDFormat
 	// Mode is the mode the server starts in.
 	Mode Mode
+	// ThrottledRate is how many submits a second one account may make in
+	// Throttled mode (a token bucket with one second's worth of burst); 0
+	// means 1.
+	ThrottledRate float64
 	// Behavior is the initial behaviour; see SetBehavior.
 	Behavior Behavior
 	// OnMessage, if set, is called with every message a handset would
-	// receive, once all its parts have arrived. It is called from the
-	// connections' goroutines, possibly concurrently, and must not block
-	// for long.
+	// receive, once all its parts have been submitted: Delivered says
+	// whether it reaches the handset and DeliveredAt when (usually a
+	// little later than the call). It is called from the connections'
+	// goroutines, possibly concurrently, and must not block for long.
 	OnMessage func(Message)
 
 	Clock  detour.Clock // the real clock if nil
@@ -220,6 +232,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Keep == 0 {
 		c.Keep = 100_000
+	}
+	if c.ThrottledRate == 0 {
+		c.ThrottledRate = 1
 	}
 	if c.Clock == nil {
 		c.Clock = detour.SystemClock{}
@@ -253,8 +268,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("smsc: Keep: %d must not be negative", c.Keep)
 	case c.IDFormat > IDHexDecimal:
 		return fmt.Errorf("smsc: IDFormat: unknown format %d", c.IDFormat)
-	case c.Mode > Down:
+	case c.Mode > Throttled:
 		return fmt.Errorf("smsc: Mode: unknown mode %d", c.Mode)
+	case !(c.ThrottledRate > 0):
+		return fmt.Errorf("smsc: ThrottledRate: %v must be positive", c.ThrottledRate)
 	}
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {

@@ -30,7 +30,17 @@ type account struct {
 	rr        int
 	queue     []*delivery // waiting for a receiver with room; queue[head:] is live
 	head      int
-	throttle  tokenbucket.Bucket
+	throttle  bucket // Behavior.ThrottleAbove
+	cut       bucket // Throttled mode
+}
+
+// bucket is a token bucket that holds at most one second's worth.
+type bucket struct{ tokenbucket.Bucket }
+
+// allow takes one token at rate a second.
+func (b *bucket) allow(now time.Time, rate float64) bool {
+	ok, _ := b.Take(now, rate, max(rate, 1))
+	return ok
 }
 
 func (a *account) queued() int { return len(a.queue) - a.head }
@@ -62,13 +72,6 @@ func (a *account) pushFront(ds []*delivery) {
 	q = append(q, ds...)
 	q = append(q, a.queue[a.head:]...)
 	a.queue, a.head = q, 0
-}
-
-// allow takes one token from the account's throttle bucket, which holds
-// at most one second's worth.
-func (a *account) allow(now time.Time, rate float64) bool {
-	ok, _ := a.throttle.Take(now, rate, max(rate, 1))
-	return ok
 }
 
 // receiver returns a receiving bind with room in its window, taking binds

@@ -6,10 +6,11 @@
 // sends delivery receipts as deliver_sm after a delay drawn from a
 // distribution, with configurable shares of delivered, undeliverable and
 // expired messages. It can refuse a share of submits with chosen error
-// codes, throttle past a rate, go silent (accept and never report) or down
-// (refuse connections and drop binds), inject mobile-originated messages,
-// and shows what a handset would receive (concatenated parts reassembled)
-// and counters of everything it did.
+// codes, throttle past a rate, go silent (accept and never report), down
+// (refuse connections and drop binds) or throttled (refuse most submits
+// with ESME_RTHROTTLED), inject mobile-originated messages, and shows what
+// a handset would receive (concatenated parts reassembled, and when) and
+// counters of everything it did.
 //
 // One Server runs a reader and a writer goroutine per connection and one
 // scheduler for delayed receipts; nothing is started per PDU. Responses are

@@ -24,6 +24,10 @@ type Message struct {
 	// expired, or accepted in Silent mode, never reached it.
 	Delivered bool
 	At        time.Time // when its last part was submitted
+	// DeliveredAt is when the handset has the whole message: the time
+	// the receipt of its last part to arrive is due. Zero unless
+	// Delivered.
+	DeliveredAt time.Time
 }
 
 // ledger remembers recent messages: the outcome of each id (for query_sm)
@@ -58,6 +62,7 @@ type partial struct {
 	texts     []string
 	have      int
 	delivered bool
+	due       time.Time // the latest due time of the parts so far
 }
 
 func newLedger(keep int) ledger {
@@ -91,12 +96,16 @@ func (l *ledger) get(n uint64) (idState, bool) {
 	return l.states[i], true
 }
 
-// record adds one submitted part and returns the complete message when it
-// was the last one missing.
-func (l *ledger) record(systemID, id string, m submission, text string, c coding.Concat, delivered bool, at time.Time) (Message, bool) {
+// record adds one submitted part, which reaches the handset at due if
+// delivered, and returns the complete message when it was the last one
+// missing.
+func (l *ledger) record(systemID, id string, m submission, text string, c coding.Concat, delivered bool, at, due time.Time) (Message, bool) {
 	msg := Message{SystemID: systemID, From: m.src, To: m.dst, DataCoding: m.dataCoding, At: at}
 	if c.IsZero() || c.Total == 1 || c.Seq == 0 || c.Seq > c.Total {
 		msg.IDs, msg.Text, msg.Parts, msg.Delivered = []string{id}, text, 1, delivered
+		if delivered {
+			msg.DeliveredAt = due
+		}
 		l.add(msg)
 		return msg, true
 	}
@@ -116,6 +125,9 @@ func (l *ledger) record(systemID, id string, m submission, text string, c coding
 	}
 	p.ids[i], p.texts[i] = id, text
 	p.delivered = p.delivered && delivered
+	if due.After(p.due) {
+		p.due = due
+	}
 	if p.have < int(c.Total) {
 		return Message{}, false
 	}
@@ -129,6 +141,9 @@ func (l *ledger) record(systemID, id string, m submission, text string, c coding
 		b = append(b, t...)
 	}
 	msg.IDs, msg.Text, msg.Parts, msg.Delivered = p.ids, string(b), int(c.Total), p.delivered
+	if p.delivered {
+		msg.DeliveredAt = p.due
+	}
 	l.add(msg)
 	return msg, true
 }

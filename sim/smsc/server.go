@@ -159,7 +159,7 @@ func (s *Server) Mode() Mode {
 // due meanwhile wait in their account's queue. Messages accepted in Silent
 // mode never get a receipt, even after the mode changes.
 func (s *Server) SetMode(m Mode) error {
-	if m > Down {
+	if m > Throttled {
 		return fmt.Errorf("smsc: unknown mode %d", m)
 	}
 	s.mu.Lock()

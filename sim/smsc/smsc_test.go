@@ -256,6 +256,61 @@ func TestThrottle(t *testing.T) {
 	}
 }
 
+// TestThrottledMode switches to Throttled and back at run time: past the
+// mode's rate submits are refused with ESME_RTHROTTLED, and what it
+// accepts is reported as usual.
+func TestThrottledMode(t *testing.T) {
+	s, clk := start(t, Config{ThrottledRate: 2, Behavior: Behavior{ReceiptDelay: Fixed(time.Second)}})
+	c := dial(t, s.Addr())
+	c.mustBind(smpp.CommandBindTransmitter)
+	burst := func(n int) (ok, throttled int) {
+		for i := 0; i < n; i++ {
+			switch p := c.submit(sms("4477", "x", 0), nil); p.Status {
+			case smpp.StatusOK:
+				ok++
+			case smpp.StatusThrottled:
+				throttled++
+			default:
+				t.Fatalf("submit: %s", p.Status)
+			}
+		}
+		return ok, throttled
+	}
+	if ok, th := burst(5); ok != 5 || th != 0 {
+		t.Fatalf("healthy: %d ok, %d throttled", ok, th)
+	}
+	if err := s.SetMode(Throttled); err != nil {
+		t.Fatal(err)
+	}
+	if s.Mode() != Throttled {
+		t.Fatalf("mode %s", s.Mode())
+	}
+	if ok, th := burst(6); ok != 2 || th != 4 {
+		t.Fatalf("throttled: %d ok, %d throttled", ok, th)
+	}
+	clk.Advance(500 * time.Millisecond)
+	if ok, th := burst(3); ok != 1 || th != 2 {
+		t.Fatalf("half a second later: %d ok, %d throttled", ok, th)
+	}
+	if err := s.SetMode(Healthy); err != nil {
+		t.Fatal(err)
+	}
+	if ok, th := burst(5); ok != 5 || th != 0 {
+		t.Fatalf("healthy again: %d ok, %d throttled", ok, th)
+	}
+	if ctr := s.Counters(); ctr.SubmitResps[smpp.StatusThrottled] != 6 || ctr.SubmitResps[smpp.StatusOK] != 13 {
+		t.Fatalf("counters %+v", ctr.SubmitResps)
+	}
+	for _, name := range []string{"healthy", "silent", "down", "Throttled "} {
+		if m, err := ParseMode(name); err != nil || !strings.EqualFold(m.String(), strings.TrimSpace(name)) {
+			t.Errorf("ParseMode(%q) = %s, %v", name, m, err)
+		}
+	}
+	if _, err := ParseMode("slow"); err == nil {
+		t.Error("ParseMode accepts an unknown mode")
+	}
+}
+
 func TestSilentMode(t *testing.T) {
 	s, clk := start(t, Config{Mode: Silent, Behavior: Behavior{ReceiptDelay: Fixed(time.Second)}})
 	c := dial(t, s.Addr())
@@ -272,6 +327,11 @@ func TestSilentMode(t *testing.T) {
 	ctr := s.Counters()
 	if ctr.NoReceipt != 5 || ctr.Scheduled != 0 || ctr.Queued != 0 {
 		t.Fatalf("counters %+v", ctr)
+	}
+	for _, m := range s.Messages() {
+		if m.Delivered || !m.DeliveredAt.IsZero() {
+			t.Fatalf("a handset got a message sent in silent mode: %+v", m)
+		}
 	}
 	if err := s.SetMode(Healthy); err != nil {
 		t.Fatal(err)
@@ -481,7 +541,8 @@ func TestDataSM(t *testing.T) {
 
 func TestMessagesReassembled(t *testing.T) {
 	var seen []Message
-	s, _ := start(t, Config{Behavior: Behavior{Delivered: 1}, OnMessage: func(m Message) { seen = append(seen, m) }})
+	s, clk := start(t, Config{Behavior: Behavior{Delivered: 1, ReceiptDelay: Fixed(time.Second)},
+		OnMessage: func(m Message) { seen = append(seen, m) }})
 	c := dial(t, s.Addr())
 	c.mustBind(smpp.CommandBindTransmitter)
 	long := strings.Repeat("Ünïcödé? no: ", 20) + "end"
@@ -500,11 +561,16 @@ func TestMessagesReassembled(t *testing.T) {
 			if p := c.submit(m, nil); p.Status != smpp.StatusOK {
 				t.Fatal(p.Status)
 			}
+			clk.Advance(100 * time.Millisecond)
 		}
 		msgs := s.Messages()
 		last := msgs[len(msgs)-1]
 		if last.Text != long || last.Parts != len(enc.Parts) || len(last.IDs) != last.Parts || !last.Delivered || last.To != "447700900123" {
 			t.Fatalf("%s: %+v", method, last)
+		}
+		// The handset has the message once its last part is delivered.
+		if want := clk.Now().Add(-100 * time.Millisecond).Add(time.Second); !last.DeliveredAt.Equal(want) {
+			t.Fatalf("%s: delivered at %s, want %s", method, last.DeliveredAt, want)
 		}
 	}
 	if len(s.Messages()) != 2 || len(seen) != 2 {
@@ -623,6 +689,8 @@ func TestConfigValidation(t *testing.T) {
 		{Config{Accounts: acct, Behavior: Behavior{SubmitErrors: map[smpp.Status]float64{smpp.StatusOK: 0.1}}}, "SubmitErrors"},
 		{Config{Accounts: acct, Behavior: Behavior{ThrottleAbove: -1}}, "ThrottleAbove"},
 		{Config{Accounts: acct, Window: -1}, "Window"},
+		{Config{Accounts: acct, ThrottledRate: -1}, "ThrottledRate"},
+		{Config{Accounts: acct, Mode: Throttled + 1}, "Mode"},
 	} {
 		_, err := New(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

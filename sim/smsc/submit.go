@@ -93,7 +93,7 @@ func (s *Server) submit(ss *session, m submission) (smpp.Status, string) {
 	due := now.Add(delay)
 	s.ledger.put(n, state, due)
 	id := s.formatID(n, false)
-	msg, complete := s.ledger.record(ss.acct.SystemID, id, m, text, concat, state == coding.StateDelivered, now)
+	msg, complete := s.ledger.record(ss.acct.SystemID, id, m, text, concat, state == coding.StateDelivered, now, due)
 	receipt := state != 0 && wantsReceipt(m.regDelivery, state)
 	if state == 0 {
 		s.ctr.noReceipt++
@@ -126,7 +126,10 @@ func (s *Server) submitStatus(ss *session, now time.Time) smpp.Status {
 	if !ss.canTx {
 		return smpp.StatusInvBndSts
 	}
-	if r := s.beh.ThrottleAbove; r > 0 && !ss.acct.allow(now, r) {
+	if r := s.beh.ThrottleAbove; r > 0 && !ss.acct.throttle.allow(now, r) {
+		return smpp.StatusThrottled
+	}
+	if s.mode == Throttled && !ss.acct.cut.allow(now, s.cfg.ThrottledRate) {
 		return smpp.StatusThrottled
 	}
 	if len(s.beh.errs) > 0 {

@@ -39,12 +39,17 @@ const (
 	// "delivered" or "read": what users saw on 25 October 2022. Messages
 	// accepted in Silent mode stay undelivered after the mode changes.
 	Silent
+	// Throttled answers sends past Config.ThrottledRate a second per
+	// business number with HTTP 429 and Graph error 130429, as Meta does
+	// when a number's throughput is cut; what it accepts is reported as
+	// Behavior says.
+	Throttled
 )
 
-var modeNames = [...]string{"healthy", "down-5xx", "down-timeout", "down-refused", "silent"}
+var modeNames = [...]string{"healthy", "down-5xx", "down-timeout", "down-refused", "silent", "throttled"}
 
 // String returns the mode's name: healthy, down-5xx, down-timeout,
-// down-refused or silent.
+// down-refused, silent or throttled.
 func (m Mode) String() string {
 	if int(m) < len(modeNames) {
 		return modeNames[m]
@@ -139,7 +144,7 @@ type Config struct {
 	AppSecret detour.Secret
 	// WebhookURL is where status and inbound webhooks go (Detour's
 	// /webhooks/whatsapp). Empty: nothing is posted, statuses are only
-	// recorded in Messages.
+	// recorded in Messages. SetWebhookURL changes it at run time.
 	WebhookURL string
 	// BusinessAccountID is the WhatsApp Business Account id in entry[].id;
 	// "102290129340398" if empty.
@@ -148,8 +153,18 @@ type Config struct {
 	Numbers []Number
 	// Mode is the mode the server starts in.
 	Mode Mode
+	// ThrottledRate is how many sends a second one business number takes
+	// in Throttled mode (a token bucket with one second's worth of burst);
+	// 0 means 1.
+	ThrottledRate float64
 	// Behavior is the initial behaviour; see SetBehavior.
 	Behavior Behavior
+	// OnDelivered, if set, is called with each message when its
+	// "delivered" status comes due: the moment the handset shows it. It
+	// is called from the server's one scheduling goroutine, after the
+	// status is recorded and whether or not a webhook is posted, and must
+	// not block for long.
+	OnDelivered func(Message)
 
 	// MaxBatch caps the statuses (and inbound messages) of one webhook
 	// POST; 0 means 100.
@@ -213,6 +228,9 @@ func (c *Config) setDefaults() {
 	if c.Keep == 0 {
 		c.Keep = 100_000
 	}
+	if c.ThrottledRate == 0 {
+		c.ThrottledRate = 1
+	}
 	if c.Clock == nil {
 		c.Clock = detour.SystemClock{}
 	}
@@ -242,14 +260,13 @@ func (c *Config) validate() error {
 		return fmt.Errorf("wasim: MaxBatch, Posters, MaxTries, MaxQueued, Keep: must not be negative")
 	case c.RetryBase < 0 || c.RetryMax < c.RetryBase:
 		return fmt.Errorf("wasim: RetryBase, RetryMax: want 0 <= RetryBase <= RetryMax")
-	case c.Mode > Silent:
+	case c.Mode > Throttled:
 		return fmt.Errorf("wasim: Mode: unknown mode %d", c.Mode)
+	case !(c.ThrottledRate > 0):
+		return fmt.Errorf("wasim: ThrottledRate: %v must be positive", c.ThrottledRate)
 	}
-	if c.WebhookURL != "" {
-		u, err := url.Parse(c.WebhookURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("wasim: WebhookURL: must be an absolute http(s) URL")
-		}
+	if err := checkWebhookURL(c.WebhookURL); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, n := range c.Numbers {
@@ -264,4 +281,16 @@ func (c *Config) validate() error {
 		seen[n.PhoneNumberID] = true
 	}
 	return c.Behavior.Validate()
+}
+
+// checkWebhookURL accepts "" (post nothing) or an absolute http(s) URL.
+func checkWebhookURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("wasim: WebhookURL: must be an absolute http(s) URL")
+	}
+	return nil
 }

@@ -15,8 +15,11 @@
 // Modes reproduce what users see of WhatsApp: Healthy with a latency
 // distribution; Down5xx, DownTimeout and DownRefused for a hard outage;
 // Silent for the outage of 25 October 2022 (messages accepted with ids,
-// "sent" reported, "delivered" never); and behaviours for throttling
-// (130429) and recipients that are not on WhatsApp (131026).
+// "sent" reported, "delivered" never); Throttled for a number whose
+// throughput was cut (130429); and behaviours for throttling past a rate
+// and recipients that are not on WhatsApp (131026). Modes, behaviours and
+// the webhook URL can all change while it runs, and OnDelivered tells
+// when a handset shows a message.
 //
 // One Server runs its HTTP server, one scheduler for due statuses and a
 // few webhook posters; nothing is started per message. Time comes from a

@@ -88,10 +88,18 @@ func clientConfig(baseURL string) whatsapp.Config {
 // ("" for none), stopped at the end of the test.
 func start(t *testing.T, webhookURL string, mode Mode, b Behavior) (*Server, *clocktest.Clock) {
 	t.Helper()
+	return startConfig(t, Config{WebhookURL: webhookURL, Mode: mode, Behavior: b})
+}
+
+// startConfig is start with more of the configuration: the token, app
+// secret, number, clock and retry delays are filled in.
+func startConfig(t *testing.T, cfg Config) (*Server, *clocktest.Clock) {
+	t.Helper()
 	clk := clocktest.New(time.Date(2025, 6, 9, 12, 0, 0, 0, time.UTC))
-	s, err := New(Config{Token: testToken, AppSecret: testAppSecret, WebhookURL: webhookURL,
-		Numbers: []Number{{PhoneNumberID: testPNID, DisplayPhoneNumber: testDisplay}},
-		Mode:    mode, Behavior: b, Clock: clk, RetryBase: time.Second, RetryMax: time.Minute})
+	cfg.Token, cfg.AppSecret, cfg.Clock = testToken, testAppSecret, clk
+	cfg.Numbers = []Number{{PhoneNumberID: testPNID, DisplayPhoneNumber: testDisplay}}
+	cfg.RetryBase, cfg.RetryMax = time.Second, time.Minute
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,10 +97,12 @@ func (l *ledger) add(m *Message) {
 
 var rank = map[string]int{"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
-func (l *ledger) mark(id, st string, at time.Time) {
+// mark records status st of message id, which came due at, and returns
+// the message; nil if it is no longer kept.
+func (l *ledger) mark(id, st string, at time.Time) *Message {
 	m := l.index[id]
 	if m == nil {
-		return
+		return nil
 	}
 	if rank[st] > rank[m.Status] {
 		m.Status = st
@@ -108,6 +110,15 @@ func (l *ledger) mark(id, st string, at time.Time) {
 	if st == "delivered" {
 		m.Delivered, m.DeliveredAt = true, at
 	}
+	return m
+}
+
+// clone returns a copy of m that shares no slice with it.
+func (m *Message) clone() Message {
+	c := *m
+	c.TemplateParams = append([]string(nil), m.TemplateParams...)
+	c.Buttons = append([]string(nil), m.Buttons...)
+	return c
 }
 
 // Messages returns the most recent accepted messages (Config.Keep of
@@ -117,10 +128,7 @@ func (s *Server) Messages() []Message {
 	defer s.mu.Unlock()
 	out := make([]Message, 0, len(s.ledger.ring))
 	for i := range s.ledger.ring {
-		m := *s.ledger.ring[(s.ledger.head+i)%len(s.ledger.ring)]
-		m.TemplateParams = append([]string(nil), m.TemplateParams...)
-		m.Buttons = append([]string(nil), m.Buttons...)
-		out = append(out, m)
+		out = append(out, s.ledger.ring[(s.ledger.head+i)%len(s.ledger.ring)].clone())
 	}
 	return out
 }

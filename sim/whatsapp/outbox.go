@@ -87,9 +87,11 @@ func (s *Server) schedule() {
 			t.Stop()
 		}
 	}()
+	var delivered []Message
 	for {
 		s.mu.Lock()
 		now := s.clock.Now()
+		delivered = delivered[:0]
 		for len(s.out.due) > 0 && !s.out.due[0].due.After(now) {
 			it := heap.Pop(&s.out.due).(*item)
 			if it.b != nil {
@@ -97,8 +99,11 @@ func (s *Server) schedule() {
 				continue
 			}
 			s.ctr.statuses[it.st.status]++
-			s.ledger.mark(it.st.wamid, it.st.status, it.st.at)
-			if s.cfg.WebhookURL != "" {
+			m := s.ledger.mark(it.st.wamid, it.st.status, it.st.at)
+			if m != nil && it.st.status == "delivered" && s.cfg.OnDelivered != nil {
+				delivered = append(delivered, m.clone())
+			}
+			if s.hookURL != "" {
 				s.out.ready = append(s.out.ready, it.st)
 			}
 		}
@@ -108,6 +113,9 @@ func (s *Server) schedule() {
 			wait = s.out.due[0].due.Sub(now)
 		}
 		s.mu.Unlock()
+		for _, m := range delivered {
+			s.cfg.OnDelivered(m)
+		}
 		for range min(posts, s.cfg.Posters) {
 			select {
 			case s.kick <- struct{}{}:
@@ -234,7 +242,19 @@ func hookStatusOf(st *status) hookStatus {
 // post sends one batch, signed over the exact bytes, and schedules a retry
 // with backoff if Detour does not answer 2xx.
 func (s *Server) post(b *batch) {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.cfg.WebhookURL, bytes.NewReader(b.body))
+	s.mu.Lock()
+	hookURL := s.hookURL
+	if hookURL == "" {
+		// Posting was turned off since the batch was made.
+		for _, n := range b.statuses {
+			s.ctr.dropped += int64(n)
+		}
+		s.ctr.dropped += int64(b.inbound)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, hookURL, bytes.NewReader(b.body))
 	if err != nil {
 		return
 	}
@@ -289,12 +309,13 @@ func (s *Server) InjectInbound(from, phoneNumberID, text string) error {
 		return fmt.Errorf("wasim: InjectInbound: %q is not a phone number", from)
 	case s.numbers[phoneNumberID].PhoneNumberID == "":
 		return fmt.Errorf("wasim: InjectInbound: phone number id %q is not configured", phoneNumberID)
-	case s.cfg.WebhookURL == "":
-		return errors.New("wasim: InjectInbound: no WebhookURL configured")
 	}
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.hookURL == "" {
+		return errors.New("wasim: InjectInbound: no WebhookURL configured")
+	}
 	if s.stopped {
 		return errors.New("wasim: InjectInbound: the server is stopped")
 	}

@@ -122,16 +122,11 @@ func (s *Server) accept(num Number, req *sendRequest) ([]byte, *graphError, time
 	defer s.mu.Unlock()
 	b := s.beh
 	latency := b.Latency.Sample(s.rnd)
-	if b.ThrottleAbove > 0 {
-		bk := s.buckets[num.PhoneNumberID]
-		if bk == nil {
-			bk = &tokenbucket.Bucket{}
-			s.buckets[num.PhoneNumberID] = bk
-		}
-		// One second's worth of burst.
-		if ok, _ := bk.Take(now, b.ThrottleAbove, max(b.ThrottleAbove, 1)); !ok {
-			return nil, throttledErr(), latency
-		}
+	if b.ThrottleAbove > 0 && !take(s.buckets, num.PhoneNumberID, now, b.ThrottleAbove) {
+		return nil, throttledErr(), latency
+	}
+	if s.mode == Throttled && !take(s.cut, num.PhoneNumberID, now, s.cfg.ThrottledRate) {
+		return nil, throttledErr(), latency
 	}
 	notOnWA := isPhone && b.NotOnWhatsApp != nil && b.NotOnWhatsApp(digits)
 	if notOnWA && !b.UndeliverableAsStatus {
@@ -173,6 +168,18 @@ func (s *Server) accept(num Number, req *sendRequest) ([]byte, *graphError, time
 		Messages:         []sendMessage{{ID: id}},
 	})
 	return res, nil, latency
+}
+
+// take takes a token at rate a second from the bucket of number id in
+// buckets, which holds one second's worth.
+func take(buckets map[string]*tokenbucket.Bucket, id string, now time.Time, rate float64) bool {
+	bk := buckets[id]
+	if bk == nil {
+		bk = &tokenbucket.Bucket{}
+		buckets[id] = bk
+	}
+	ok, _ := bk.Take(now, rate, max(rate, 1))
+	return ok
 }
 
 type sendResponse struct {

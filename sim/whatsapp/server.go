@@ -37,12 +37,14 @@ type Server struct {
 	rnd     *rand.Rand
 	beh     Behavior
 	mode    Mode
+	hookURL string // Config.WebhookURL, or what SetWebhookURL set
 	ln      net.Listener
 	conns   map[net.Conn]struct{}
 	addr    string
 	started bool
 	stopped bool
-	buckets map[string]*tokenbucket.Bucket
+	buckets map[string]*tokenbucket.Bucket // Behavior.ThrottleAbove, per number
+	cut     map[string]*tokenbucket.Bucket // Throttled mode, per number
 	out     outbox
 	nextID  uint64
 	ledger  ledger
@@ -60,8 +62,8 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger, client: cfg.HTTPClient,
 		numbers: map[string]Number{},
 		wake:    make(chan struct{}, 1), kick: make(chan struct{}, cfg.Posters), done: make(chan struct{}),
-		rnd: cfg.Rand, beh: cfg.Behavior, mode: cfg.Mode,
-		conns: map[net.Conn]struct{}{}, buckets: map[string]*tokenbucket.Bucket{},
+		rnd: cfg.Rand, beh: cfg.Behavior, mode: cfg.Mode, hookURL: cfg.WebhookURL,
+		conns: map[net.Conn]struct{}{}, buckets: map[string]*tokenbucket.Bucket{}, cut: map[string]*tokenbucket.Bucket{},
 		ledger: newLedger(cfg.Keep), ctr: newCounters(),
 	}
 	if s.client == nil {
@@ -163,7 +165,7 @@ func (s *Server) Mode() Mode {
 // before go on being posted in every mode (Meta's webhooks are another
 // system); messages accepted in Silent mode are never delivered.
 func (s *Server) SetMode(m Mode) error {
-	if m > Silent {
+	if m > Throttled {
 		return fmt.Errorf("wasim: unknown mode %d", m)
 	}
 	s.mu.Lock()
@@ -197,6 +199,20 @@ func (s *Server) SetMode(m Mode) error {
 		c.Close()
 	}
 	s.log.Info("whatsapp simulator mode", "from", old.String(), "to", m.String())
+	return nil
+}
+
+// SetWebhookURL changes where webhooks go from the next POST on, as
+// changing the callback URL in Meta's app dashboard does; "" stops
+// posting (statuses are still recorded). Batches being retried go to the
+// new URL.
+func (s *Server) SetWebhookURL(u string) error {
+	if err := checkWebhookURL(u); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.hookURL = u
+	s.mu.Unlock()
 	return nil
 }
 

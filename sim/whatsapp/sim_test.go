@@ -378,3 +378,127 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not reached")
 }
+
+// TestThrottledMode switches to Throttled and back at run time: past the
+// mode's rate our client sees 130429, a retryable slow-down.
+func TestThrottledMode(t *testing.T) {
+	s, clk := startConfig(t, Config{ThrottledRate: 2})
+	c := client(t, s, 5*time.Second)
+	burst := func(n int) (ok, throttled int) {
+		for i := 0; i < n; i++ {
+			out, v := send(c, "+16505551234", detour.Content{Text: "hi"})
+			switch {
+			case out.Result == detour.Accepted:
+				ok++
+			case out.Reason == detour.ReasonThrottled && v.SlowDown && strings.Contains(out.Detail, "130429"):
+				throttled++
+			default:
+				t.Fatalf("send: %+v", out)
+			}
+		}
+		return ok, throttled
+	}
+	if ok, th := burst(4); ok != 4 || th != 0 {
+		t.Fatalf("healthy: %d ok, %d throttled", ok, th)
+	}
+	if err := s.SetMode(Throttled); err != nil {
+		t.Fatal(err)
+	}
+	if ok, th := burst(5); ok != 2 || th != 3 {
+		t.Fatalf("throttled: %d ok, %d throttled", ok, th)
+	}
+	clk.Advance(500 * time.Millisecond)
+	if ok, th := burst(2); ok != 1 || th != 1 {
+		t.Fatalf("half a second later: %d ok, %d throttled", ok, th)
+	}
+	if err := s.SetMode(Healthy); err != nil {
+		t.Fatal(err)
+	}
+	if ok, th := burst(4); ok != 4 || th != 0 {
+		t.Fatalf("healthy again: %d ok, %d throttled", ok, th)
+	}
+	if ctr := s.Counters(); ctr.Errors[CodeThrottled] != 4 || ctr.Accepted != 11 {
+		t.Fatalf("counters %+v", ctr)
+	}
+	for i, name := range modeNames {
+		if m, err := ParseMode(strings.ToUpper(name)); err != nil || m != Mode(i) {
+			t.Errorf("ParseMode(%q) = %s, %v", name, m, err)
+		}
+	}
+	if _, err := ParseMode("down"); err == nil {
+		t.Error("ParseMode takes a name that is not a mode")
+	}
+}
+
+// TestOnDeliveredWhenTheHandsetHasIt calls OnDelivered once the delivered
+// status comes due, with the message as the handset shows it, and never
+// for a message accepted in Silent mode.
+func TestOnDeliveredWhenTheHandsetHasIt(t *testing.T) {
+	got := make(chan Message, 10)
+	s, clk := startConfig(t, Config{Behavior: Behavior{StatusDelay: smsc.Fixed(time.Second)},
+		OnDelivered: func(m Message) { got <- m }})
+	c := client(t, s, 5*time.Second)
+	tpl := detour.Content{Template: &detour.Template{Name: "otp_code", Language: "en", Params: []string{"424242"}}}
+	out, _ := send(c, "+16505551234", tpl)
+	if out.Result != detour.Accepted {
+		t.Fatalf("outcome %+v", out)
+	}
+	accepted := clk.Now()
+	if err := s.SetMode(Silent); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := send(c, "+16505551235", tpl); out.Result != detour.Accepted {
+		t.Fatalf("silent outcome %+v", out)
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("delivered before its time: %+v", m)
+	default:
+	}
+	clk.Advance(time.Second)
+	select {
+	case m := <-got:
+		if m.WAMID != out.ProviderID || m.To != "16505551234" || m.Template != "otp_code" || len(m.TemplateParams) != 1 ||
+			m.TemplateParams[0] != "424242" || !m.Delivered || !m.DeliveredAt.Equal(accepted.Add(time.Second)) {
+			t.Fatalf("delivered %+v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnDelivered was not called")
+	}
+	clk.Advance(time.Hour)
+	waitFor(t, func() bool { return s.Counters().Statuses["sent"] == 2 })
+	select {
+	case m := <-got:
+		t.Fatalf("a silenced message was delivered: %+v", m)
+	default:
+	}
+}
+
+// TestSetWebhookURL points webhooks elsewhere at run time: the next
+// statuses go to the new URL, and a bad URL is refused.
+func TestSetWebhookURL(t *testing.T) {
+	s, _ := start(t, "", Healthy, Behavior{})
+	c := client(t, s, 5*time.Second)
+	if out, _ := send(c, "+16505551234", detour.Content{Text: "before"}); out.Result != detour.Accepted {
+		t.Fatalf("outcome %+v", out)
+	}
+	waitFor(t, func() bool { return s.Counters().Statuses["delivered"] == 1 })
+	if err := s.InjectInbound("+4915112345678", testPNID, "x"); err == nil {
+		t.Fatal("an inbound message without a webhook URL was accepted")
+	}
+	if err := s.SetWebhookURL("ftp://example.com/x"); err == nil || !strings.Contains(err.Error(), "WebhookURL") {
+		t.Fatalf("a bad URL: %v", err)
+	}
+	d := newDetour(t)
+	if err := s.SetWebhookURL(d.URL); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := send(c, "+16505551234", detour.Content{Text: "after"})
+	if r := d.receipt(t); r.ProviderID != out.ProviderID {
+		t.Fatalf("receipt %+v", r)
+	}
+	waitFor(t, func() bool { return s.Counters().Posted["delivered"] == 1 })
+	if ctr := s.Counters(); ctr.Posted["sent"] != 1 || ctr.Statuses["sent"] != 2 {
+		t.Fatalf("the statuses from before the URL were posted: %+v", ctr)
+	}
+}
