@@ -31,6 +31,19 @@ type Config struct {
 	Messages Messages `koanf:"messages"`
 	Channels Channels `koanf:"channels"`
 	Webhooks Webhooks `koanf:"webhooks"`
+	Health   Health   `koanf:"health"`
+}
+
+// Health tunes the outage detector's recovery probing; its detection
+// thresholds keep their defaults (package health).
+type Health struct {
+	// ProbeCooloff is how long a route that went down waits before real
+	// messages probe it; each failed probe round doubles it up to
+	// MaxCooloff.
+	ProbeCooloff time.Duration `koanf:"probe_cooloff"`
+	MaxCooloff   time.Duration `koanf:"max_cooloff"`
+	// ProbeInterval is the least time between two probes of a route.
+	ProbeInterval time.Duration `koanf:"probe_interval"`
 }
 
 // Webhooks configures the delivery of events to webhook endpoints and
@@ -172,6 +185,7 @@ func Default() Config {
 			MaxValidity:     72 * time.Hour,
 			IdempotencyTTL:  24 * time.Hour,
 		},
+		Health: Health{ProbeCooloff: 5 * time.Second, MaxCooloff: 30 * time.Second, ProbeInterval: time.Second},
 		Webhooks: Webhooks{
 			Timeout:          10 * time.Second,
 			MaxResponseBytes: 64 << 10,
@@ -327,6 +341,9 @@ func (c *Config) Validate() error {
 	}
 	if m.IdempotencyTTL < 24*time.Hour {
 		bad("messages.idempotency_ttl", "must be at least 24h")
+	}
+	if h := c.Health; h.ProbeCooloff < 100*time.Millisecond || h.MaxCooloff < h.ProbeCooloff || h.ProbeInterval < 10*time.Millisecond {
+		bad("health", "probe_cooloff must be at least 100ms, max_cooloff at least probe_cooloff, probe_interval at least 10ms")
 	}
 	wh := c.Webhooks
 	if wh.Timeout < 100*time.Millisecond || wh.Timeout > time.Minute {

@@ -95,7 +95,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		_, _, err := store.SaveInbound(ctx, in)
 		return err
 	}
-	s.health, err = health.New(health.Config{Clock: opts.Clock, Metrics: health.NewMetrics(opts.Registry), OnChange: s.onHealth})
+	s.health, err = health.New(health.Config{Clock: opts.Clock, Metrics: health.NewMetrics(opts.Registry), OnChange: s.onHealth,
+		ProbeCooloff: cfg.Health.ProbeCooloff, MaxCooloff: cfg.Health.MaxCooloff, ProbeInterval: cfg.Health.ProbeInterval})
 	if err != nil {
 		return fail(err)
 	}
