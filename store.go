@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Store keeps tenants, API keys and messages. Every implementation passes
-// the one behavioural suite in package storetest.
+// Store keeps tenants, API keys, messages and verifications. Every
+// implementation passes the one behavioural suite in package storetest.
 //
 // Writes are atomic per call: a call that returns nil has committed to
 // durable storage; a call that returns an error changed nothing.
@@ -15,6 +15,7 @@ type Store interface {
 	KeyStore
 	InboundStore
 	EventStore
+	VerificationStore
 	// Ready reports whether the store is reachable with its schema applied.
 	Ready(ctx context.Context) error
 	Close() error

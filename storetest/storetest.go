@@ -70,6 +70,12 @@ func Run(t *testing.T, h Harness) {
 		{"Events", testEvents},
 		{"Inbound", testInbound},
 		{"InboundRedeliveryRace", testInboundRedeliveryRace},
+		{"VerificationCreateAndGet", testVerificationCreateAndGet},
+		{"VerificationOnePending", testVerificationOnePending},
+		{"VerificationCreateRace", testVerificationCreateRace},
+		{"VerificationUpdate", testVerificationUpdate},
+		{"VerificationChecksRace", testVerificationChecksRace},
+		{"VerificationExpire", testVerificationExpire},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
