@@ -55,14 +55,8 @@ func checkJSONContentType(r *http.Request) error {
 // a *detour.Error whose code says what was wrong. Checking what the values
 // mean is the service's job.
 func decodeSendRequest(body []byte) (*detour.SendRequest, error) {
-	if err := checkObject(body); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	req := new(detour.SendRequest)
-	if err := dec.Decode(req); err != nil {
-		err = jsonError(err)
+	if err := decodeStrict(body, req); err != nil {
 		if de, ok := err.(*detour.Error); ok && de.Field == "" && de.Code == detour.CodeInvalidRequest {
 			// A duration's own unmarshalling cannot know where it stands.
 			if f := badDurationField(body); f != "" {
@@ -71,10 +65,24 @@ func decodeSendRequest(body []byte) (*detour.SendRequest, error) {
 		}
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, detour.Errorf(detour.CodeMalformedJSON, "the body has data after the JSON object")
-	}
 	return req, nil
+}
+
+// decodeStrict decodes body into v: one JSON object with only known fields
+// of the right types, and nothing after it. Every error is a *detour.Error.
+func decodeStrict(body []byte, v any) error {
+	if err := checkObject(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return detour.Errorf(detour.CodeMalformedJSON, "the body has data after the JSON object")
+	}
+	return nil
 }
 
 // badDurationField returns the path of the first duration field of body
