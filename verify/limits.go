@@ -19,31 +19,31 @@ import (
 type Limits struct {
 	// PerNumber bounds the messages to one number, such as 5 per 10
 	// minutes.
-	PerNumber Limit
+	PerNumber Limit `koanf:"per_number"`
 	// PerTenant bounds all of a tenant's verification messages.
-	PerTenant Limit
+	PerTenant Limit `koanf:"per_tenant"`
 	// Prefix bounds how many distinct numbers sharing their first digits
 	// get messages: the signature of SMS pumping, where a fraudster makes
 	// an app send codes to many numbers of a premium range they are paid
 	// for.
-	Prefix PrefixLimit
+	Prefix PrefixLimit `koanf:"prefix"`
 	// Countries is an allow-list of ISO 3166 region codes ("GB", "ES"):
 	// numbers of other countries are refused. Empty allows every country.
-	Countries []string
+	Countries []string `koanf:"countries"`
 }
 
 // Limit is at most Max events in any window of Window.
 type Limit struct {
-	Max    int
-	Window time.Duration
+	Max    int           `koanf:"max"`
+	Window time.Duration `koanf:"window"`
 }
 
 // PrefixLimit is at most MaxNumbers distinct numbers starting with the
 // same Digits digits (after the "+") in any window of Window.
 type PrefixLimit struct {
-	Digits     int
-	MaxNumbers int
-	Window     time.Duration
+	Digits     int           `koanf:"digits"`
+	MaxNumbers int           `koanf:"max_numbers"`
+	Window     time.Duration `koanf:"window"`
 }
 
 // Validate checks the limits; errors name the field as in the
