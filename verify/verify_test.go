@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -472,5 +474,46 @@ func TestAbuseControls(t *testing.T) {
 	}
 	if _, err := w.store.PendingVerification(w.ctx, tenant, "+33612345678"); detour.ErrorCode(err) != detour.CodeNotFound {
 		t.Fatalf("a blocked start was stored: %v", err)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("entropy ran out") }
+
+// TestCodesComeFromRand: the seeds come from Config.Rand (crypto/rand in
+// production); without randomness nothing is started.
+func TestCodesComeFromRand(t *testing.T) {
+	w := newWorld(t, func(c *verify.Config) { c.Rand = failingReader{} })
+	if _, _, err := w.svc.StartVerification(w.ctx, tenant, &detour.VerificationRequest{To: number}); err == nil {
+		t.Fatal("a verification started without randomness")
+	}
+	if _, err := w.store.PendingVerification(w.ctx, tenant, number); detour.ErrorCode(err) != detour.CodeNotFound {
+		t.Fatalf("something was stored: %v", err)
+	}
+	// The same seeds give the same codes to different verifications only
+	// by chance: the id is part of the derivation.
+	seeds := func() *verify.Service {
+		svc, err := verify.New(verify.Config{Messages: w.engine, Store: w.store, Secret: secret, Clock: w.clock,
+			Rand: strings.NewReader(strings.Repeat("fixed seed bytes", 10)), Channels: []string{"sms"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	var codes []string
+	for i, svc := range []*verify.Service{seeds(), seeds()} {
+		v, _, err := svc.StartVerification(w.ctx, tenant, &detour.VerificationRequest{To: fmt.Sprintf("+44740012345%d", i), CodeLength: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.run()
+		codes = append(codes, w.sms.code(t))
+		if got := w.check(v.ID, codes[i]); got.Status != detour.VerificationApproved {
+			t.Fatal(got.Status)
+		}
+	}
+	if codes[0] == codes[1] {
+		t.Fatalf("two verifications with the same seed got the same code %s", codes[0])
 	}
 }
