@@ -84,7 +84,7 @@ func (s *Server) startVerification(w http.ResponseWriter, r *http.Request, key *
 	}
 	var req detour.VerificationRequest
 	if err := s.readJSON(w, r, &req, false); err != nil {
-		if de, ok := err.(*detour.Error); ok && de.Field == "" && de.Code == detour.CodeInvalidRequest {
+		if de, ok := err.(*detour.Error); ok && de.Field == "" && (de.Code == detour.CodeInvalidRequest || de.Code == detour.CodeInvalidType) {
 			// A duration's own unmarshalling cannot know where it stands;
 			// expiry is the only duration here.
 			return &detour.Error{Code: de.Code, Message: "expiry: " + de.Message, Field: "expiry"}
