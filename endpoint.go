@@ -11,13 +11,9 @@ import (
 // Event types a webhook endpoint may subscribe to.
 const (
 	EventMessageInbound   = "message.inbound"           // a user wrote to one of our numbers
-	EventVerification     = "verification.status"       // a verification was approved, expired, ...
 	EventChannelHealth    = "channel.health"            // a channel or route changed health state
 	EventEndpointDisabled = "webhook_endpoint.disabled" // an endpoint kept failing and was disabled
 )
-
-// EventTypes lists every event type, for validation and documentation.
-var EventTypes = []string{EventMessageStatus, EventMessageInbound, EventVerification, EventChannelHealth, EventEndpointDisabled}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t string) bool { return slices.Contains(EventTypes, t) }

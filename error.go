@@ -3,6 +3,7 @@ package detour
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error or failure reason. Codes are part
@@ -34,6 +35,18 @@ const (
 	CodeInternal            Code = "internal"             // a bug or an unexpected failure; details are logged only
 )
 
+// Verification error codes. The abuse controls each refuse a start or
+// resend with their own code; all but the country allow-list come with
+// Error.RetryAfter.
+const (
+	CodeNotPending              Code = "verification_not_pending"   // the verification already ended (for a check: it was approved)
+	CodeVerifyRateLimited       Code = "verify_rate_limited"        // too many verification messages to this number lately
+	CodeVerifyTenantRateLimited Code = "verify_tenant_rate_limited" // too many verification messages from this tenant lately
+	CodeVerifyPrefixVelocity    Code = "verify_prefix_velocity"     // too many distinct numbers in this number's prefix lately (SMS pumping)
+	CodeVerifyCountryBlocked    Code = "verify_country_blocked"     // the number's country is not in the allow-list
+	CodeVerifyMaxSends          Code = "verify_max_sends"           // the verification sent all the messages it may
+)
+
 // Failure reasons recorded on attempts and messages. Channels classify every
 // provider failure into one of these at their boundary.
 const (
@@ -60,6 +73,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string // the request field at fault, in JSON path form ("content.text"), if any
+	// RetryAfter, with a rate limit, is how long until a retry may pass;
+	// zero if unknown or pointless.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -8,8 +8,12 @@ import (
 
 // Event types.
 const (
-	EventMessageStatus = "message.status" // a message moved to a new status
+	EventMessageStatus      = "message.status"      // a message moved to a new status
+	EventVerificationStatus = "verification.status" // a verification was approved, expired, ran out of checks or was canceled
 )
+
+// EventTypes lists every event type.
+var EventTypes = []string{EventMessageStatus, EventVerificationStatus, EventMessageInbound, EventChannelHealth, EventEndpointDisabled}
 
 // Event is something that happened that the tenant's application hears
 // about: written in the same transaction as the change that caused it (an
@@ -18,7 +22,7 @@ type Event struct {
 	ID        string // "evt_" + ID, sorted by creation
 	TenantID  string
 	Type      string
-	MessageID string          // the message it is about, if any
+	MessageID string          // the message it is about, if any ("" for verification events)
 	Data      json.RawMessage // the event's body as the API shows it
 	CreatedAt time.Time
 }

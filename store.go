@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Store keeps tenants, API keys and messages. Every implementation passes
-// the one behavioural suite in package storetest.
+// Store keeps tenants, API keys, messages and verifications. Every
+// implementation passes the one behavioural suite in package storetest.
 //
 // Writes are atomic per call: a call that returns nil has committed to
 // durable storage; a call that returns an error changed nothing.
@@ -16,6 +16,7 @@ type Store interface {
 	InboundStore
 	EventStore
 	WebhookStore
+	VerificationStore
 	// Ready reports whether the store is reachable with its schema applied.
 	Ready(ctx context.Context) error
 	Close() error

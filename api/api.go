@@ -1,7 +1,8 @@
 // Package api serves Detour's HTTP API v1: sending, reading, listing and
-// canceling messages, with API-key authentication, per-key rate limits,
-// problem+json errors, Prometheus metrics and an OpenAPI 3.1 description
-// built from the same table that registers the routes.
+// canceling messages, and verifications (one-time codes), with API-key
+// authentication, per-key rate limits, problem+json errors, Prometheus
+// metrics and an OpenAPI 3.1 description built from the same table that
+// registers the routes.
 package api
 
 import (
@@ -67,6 +68,9 @@ type Config struct {
 	// Health is the outage detector behind GET /v1/channels and forcing
 	// routes up or down; nil lists no channels.
 	Health *health.Monitor
+	// Verifications is the service behind /v1/verifications; nil answers
+	// those endpoints 503 unavailable.
+	Verifications detour.VerificationService
 	// Routes reports the channels' routes for GET /v1/routes; nil lists
 	// none.
 	Routes func(ctx context.Context) []Route

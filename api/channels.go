@@ -34,7 +34,7 @@ func (s *Server) listChannels(w http.ResponseWriter, _ *http.Request, _ *detour.
 func (s *Server) forceRoute(w http.ResponseWriter, r *http.Request, _ *detour.APIKey) error {
 	k := health.Key{Channel: r.PathValue("channel"), Route: r.PathValue("route")}
 	var req ForceRequest
-	if err := s.readJSON(w, r, &req); err != nil {
+	if err := s.readJSON(w, r, &req, false); err != nil {
 		return err
 	}
 	if len(req.Note) > 500 {

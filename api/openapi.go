@@ -39,6 +39,9 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		},
 		"tags": []any{
 			map[string]any{"name": "messages", "description": "Send, read, list and cancel messages."},
+			map[string]any{"name": "verifications", "description": "Send one-time codes (OTP) and check them."},
+			map[string]any{"name": "events", "description": "What happened to messages and verifications."},
+			map[string]any{"name": "routes", "description": "The channels' routes and how they are doing."},
 			map[string]any{"name": "meta", "description": "Health, readiness, metrics and this document."},
 		},
 		"paths": paths,
@@ -82,11 +85,14 @@ func describe(op *operation) map[string]any {
 	}
 	if op.body != "" {
 		o["requestBody"] = map[string]any{
-			"required": true,
+			"required": !op.optional,
 			"content":  map[string]any{ctJSON: map[string]any{"schema": ref(op.body)}},
 		}
 	}
 	responses := map[string]any{strconv.Itoa(op.success.status): describeResponse(op.success)}
+	for _, r := range op.also {
+		responses[strconv.Itoa(r.status)] = describeResponse(r)
+	}
 	for status, codes := range groupByStatus(op.allProblems()) {
 		r := map[string]any{
 			"description": http.StatusText(status) + ". Problem codes: " + codeList(codes) + ".",

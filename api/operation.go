@@ -21,11 +21,13 @@ type operation struct {
 	tag         string
 	summary     string
 	description string
-	auth        bool     // needs an API key (and is rate limited)
-	params      []param  // path and query parameters
-	body        string   // component schema of the JSON request body, "" for none
-	headers     []param  // request headers other than Authorization
-	success     response // the one success response
+	auth        bool       // needs an API key (and is rate limited)
+	params      []param    // path and query parameters
+	body        string     // component schema of the JSON request body, "" for none
+	optional    bool       // the body may be left out
+	headers     []param    // request headers other than Authorization
+	success     response   // the usual success response
+	also        []response // other success responses, if any
 	problems    []detour.Code
 	handle      handler
 }

@@ -43,6 +43,13 @@ var problemTypes = map[detour.Code]problemType{
 	detour.CodeURLNotAllowed:       {http.StatusUnprocessableEntity, "URL not allowed"},
 	detour.CodeUnavailable:         {http.StatusServiceUnavailable, "Unavailable"},
 	detour.CodeInternal:            {http.StatusInternalServerError, "Internal error"},
+
+	detour.CodeNotPending:              {http.StatusConflict, "Verification not pending"},
+	detour.CodeVerifyCountryBlocked:    {http.StatusUnprocessableEntity, "Country not allowed"},
+	detour.CodeVerifyRateLimited:       {http.StatusTooManyRequests, "Too many verifications to this number"},
+	detour.CodeVerifyTenantRateLimited: {http.StatusTooManyRequests, "Too many verifications"},
+	detour.CodeVerifyPrefixVelocity:    {http.StatusTooManyRequests, "Too many numbers in this prefix"},
+	detour.CodeVerifyMaxSends:          {http.StatusTooManyRequests, "No sends left"},
 }
 
 // statusOf returns the HTTP status for an error code: the one mapping from

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -70,6 +71,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, route string, err 
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header()["Www-Authenticate"] = hvBearer
+	}
+	var de *detour.Error
+	if known && errors.As(err, &de) && de.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(de.RetryAfter), 10))
 	}
 	writeJSON(w, p.Status, ctProblem, p)
 }

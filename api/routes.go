@@ -21,6 +21,11 @@ func operations() []*operation {
 	messageResponse := func(status int, desc string, headers map[string]string) response {
 		return response{status: status, description: desc, contentType: ctJSON, schema: ref("Message"), headers: headers}
 	}
+	verificationID := param{name: "id", in: "path", required: true, description: "The verification id.",
+		schema: withDesc(idSchema("ver_"), "")}
+	verificationResponse := func(desc string) response {
+		return response{status: http.StatusOK, description: desc, contentType: ctJSON, schema: ref("Verification")}
+	}
 	return append([]*operation{
 		{
 			method: http.MethodPost, path: "/v1/messages", id: "sendMessage", tag: "messages", auth: true,
@@ -64,9 +69,10 @@ func operations() []*operation {
 			method: http.MethodGet, path: "/v1/events", id: "listEvents", tag: "events", auth: true,
 			summary: "List events",
 			description: "The caller's events, newest first: every status change of a message (message.status), written in " +
-				"the same transaction as the change, every inbound message (message.inbound), endpoints disabled " +
-				"(webhook_endpoint.disabled) and more; inbound messages and health changes belong to the node and every " +
-				"tenant sees them. Each is delivered to the webhook endpoints that want it. Follow next_cursor for older pages.",
+				"the same transaction as the change, every end of a verification (verification.status), every inbound message " +
+				"(message.inbound), health changes (channel.health) and endpoints disabled (webhook_endpoint.disabled); inbound " +
+				"messages and health changes belong to the node and every tenant sees them. Each is delivered to the webhook " +
+				"endpoints that want it. Follow next_cursor for older pages.",
 			params: []param{
 				{name: "type", in: "query", description: "Only events of this type.", schema: strEnum("", detour.EventTypes...)},
 				{name: "message_id", in: "query", description: "Only events about this message.", schema: idSchema("msg_")},
@@ -104,6 +110,76 @@ func operations() []*operation {
 			success:  messageResponse(http.StatusOK, "The canceled message with its attempts.", nil),
 			problems: []detour.Code{detour.CodeNotFound, detour.CodeNotCancelable},
 			handle:   (*Server).cancelMessage,
+		},
+		{
+			method: http.MethodPost, path: "/v1/verifications", id: "startVerification", tag: "verifications", auth: true,
+			summary: "Start a verification",
+			description: "Sends a new one-time code to `to` and answers 201 once the verification and its first message are durably stored. " +
+				"The same code goes out on every channel of the verification: on WhatsApp as the authentication template with the code " +
+				"in its body and copy-code button, by SMS as a short localized text (en, es, fr, de, pt; others get en). The code is " +
+				"never stored, logged or returned. " +
+				"One verification per number is pending at a time: while one is, starting again answers **200** with that verification " +
+				"and sends nothing (`\"new\": true` cancels it and starts anew). " +
+				"Abuse controls answer 429 with Retry-After: `verify_rate_limited` (messages to this number), `verify_tenant_rate_limited` " +
+				"(all of your verification messages), `verify_prefix_velocity` (too many distinct numbers sharing this number's first digits: " +
+				"the SMS-pumping pattern); a number of a country outside the allow-list is 422 `verify_country_blocked`.",
+			body: "VerificationRequest",
+			success: response{status: http.StatusCreated, description: "A new verification: its code is on its way.", contentType: ctJSON,
+				schema: ref("Verification"), headers: map[string]string{"Location": "The path of the verification."}},
+			also: []response{{status: http.StatusOK, description: "The verification already pending for this number; nothing was sent.",
+				contentType: ctJSON, schema: ref("Verification"), headers: map[string]string{"Location": "The path of the verification."}}},
+			problems: []detour.Code{detour.CodeInvalidRequest, detour.CodeMissingField, detour.CodeInvalidRecipient,
+				detour.CodeUnknownChannel, detour.CodeVerifyCountryBlocked, detour.CodeVerifyRateLimited,
+				detour.CodeVerifyTenantRateLimited, detour.CodeVerifyPrefixVelocity},
+			handle: (*Server).startVerification,
+		},
+		{
+			method: http.MethodGet, path: "/v1/verifications/{id}", id: "getVerification", tag: "verifications", auth: true,
+			summary:     "Get a verification",
+			description: "Returns one of the caller's verifications with its messages. A pending one whose expiry passed is expired now.",
+			params:      []param{verificationID},
+			success:     verificationResponse("The verification."),
+			problems:    []detour.Code{detour.CodeNotFound},
+			handle:      (*Server).getVerification,
+		},
+		{
+			method: http.MethodPost, path: "/v1/verifications/{id}/check", id: "checkVerification", tag: "verifications", auth: true,
+			summary: "Check a code",
+			description: "Checks a code, in constant time, and answers with the verification as the check left it: `approved`; " +
+				"`pending` with one check fewer (`checks_left`); with the fifth wrong code `max_attempts_reached`. Each check of a pending " +
+				"verification takes one of its five attempts atomically: concurrent checks never share one. Approval cancels the " +
+				"messages still pending (no fallback follows). A verification that expired, ran out of checks or was canceled is answered " +
+				"as it is; an approved one is 409 `verification_not_pending`, so a code is approved once.",
+			params:   []param{verificationID},
+			body:     "CheckRequest",
+			success:  verificationResponse("The verification after the check."),
+			problems: []detour.Code{detour.CodeNotFound, detour.CodeMissingField, detour.CodeInvalidRequest, detour.CodeNotPending},
+			handle:   (*Server).checkVerification,
+		},
+		{
+			method: http.MethodPost, path: "/v1/verifications/{id}/resend", id: "resendVerification", tag: "verifications", auth: true,
+			summary: "Send the code again",
+			description: "Sends the same code again, on `channel` or, without one, on the channel after the one the last message went " +
+				"out on (the same one if it was the last). The messages still pending are canceled first. A verification sends at " +
+				"most five messages (429 `verify_max_sends`, Retry-After until it expires); resends count against the abuse controls. " +
+				"The body may be left out.",
+			params:   []param{verificationID},
+			body:     "ResendRequest",
+			optional: true,
+			success:  verificationResponse("The verification with its new message."),
+			problems: []detour.Code{detour.CodeNotFound, detour.CodeUnknownChannel, detour.CodeNotPending, detour.CodeVerifyMaxSends, detour.CodeVerifyRateLimited, detour.CodeVerifyTenantRateLimited,
+				detour.CodeVerifyPrefixVelocity},
+			handle: (*Server).resendVerification,
+		},
+		{
+			method: http.MethodPost, path: "/v1/verifications/{id}/cancel", id: "cancelVerification", tag: "verifications", auth: true,
+			summary: "Cancel a verification",
+			description: "Ends a pending verification and cancels its messages still pending. One that already ended is 409 " +
+				"`verification_not_pending`. Takes no body.",
+			params:   []param{verificationID},
+			success:  verificationResponse("The canceled verification."),
+			problems: []detour.Code{detour.CodeNotFound, detour.CodeNotPending},
+			handle:   (*Server).cancelVerification,
 		},
 		{
 			method: http.MethodGet, path: "/v1/openapi.json", id: "getOpenAPI", tag: "meta",

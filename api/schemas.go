@@ -159,13 +159,65 @@ func componentSchemas() map[string]any {
 			"next_cursor": map[string]any{"type": []string{"string", "null"},
 				"description": "Pass as cursor to get the next page; null on the last page."},
 		}),
-		"Event": object("Something that happened: the body of GET /v1/events entries and of every webhook delivery.", []string{"id", "type", "data", "created_at"}, map[string]any{
+		"Event": object("Something that happened: an entry of GET /v1/events and the body of every webhook delivery.", []string{"id", "type", "data", "created_at"}, map[string]any{
 			"id":         idSchema("evt_"),
 			"type":       strEnum("The event type.", detour.EventTypes...),
-			"message_id": idSchema("msg_"),
+			"message_id": withDesc(idSchema("msg_"), "The message the event is about (message.status events)."),
 			"data": map[string]any{"type": "object", "description": "The event's body; its shape follows type: " +
-				"MessageStatusData (message.status), InboundData (message.inbound), EndpointDisabledData (webhook_endpoint.disabled)."},
+				"MessageStatusData (message.status), VerificationStatusData (verification.status), InboundData (message.inbound), " +
+				"HealthData (channel.health), EndpointDisabledData (webhook_endpoint.disabled)."},
 			"created_at": dateTime("When it happened."),
+		}),
+		"VerificationStatusData": object("The body of a verification.status event: a verification ended. It never carries the code.",
+			[]string{"verification_id", "status", "previous_status", "to", "checks", "sends"}, map[string]any{
+				"verification_id": idSchema("ver_"),
+				"status":          verificationStatusSchema(),
+				"previous_status": verificationStatusSchema(),
+				"to":              withDesc(str(""), "The number, E.164."),
+				"checks":          map[string]any{"type": "integer", "minimum": 0, "maximum": detour.MaxVerificationChecks, "description": "Checks made."},
+				"sends":           map[string]any{"type": "integer", "minimum": 0, "maximum": detour.MaxVerificationSends, "description": "Messages sent."},
+			}),
+		"VerificationRequest": object("A verification to start.", []string{"to"}, map[string]any{
+			"to": withDesc(str(""), "The number to verify, E.164."),
+			"channels": withDesc(map[string]any{"type": "array", "items": str(""), "minItems": 1, "maxItems": 5},
+				"The channels to send the code on, in order; each one but the last has the server's fallback window to deliver before "+
+					"the next is tried. Default: the server's (whatsapp then sms)."),
+			"code_length": map[string]any{"type": "integer", "minimum": detour.MinCodeLength, "maximum": detour.MaxCodeLength,
+				"description": "Digits of the code (default 6)."},
+			"expiry": duration("How long the code checks: 1m to 1h (default 10m)."),
+			"locale": withDesc(str(""), "The language of the texts, such as es or pt-BR: en, es, fr, de and pt have texts, others get en."),
+			"template": withDesc(str(""), "The WhatsApp authentication template to send (registered with a copy-code button, "+
+				"in the locale's language, and with message_send_ttl_seconds no longer than the fallback window); default the server's."),
+			"brand": withDesc(str(""), "An app or brand name put before the SMS text (at most 20 characters)."),
+			"new":   map[string]any{"type": "boolean", "description": "Cancel the verification pending for this number, if any, and start anew."},
+		}),
+		"CheckRequest": object("A code to check.", []string{"code"}, map[string]any{
+			"code": withDesc(str(""), "The code the user typed."),
+		}),
+		"ResendRequest": object("Where to send the code again.", nil, map[string]any{
+			"channel": withDesc(str(""), "The channel; by default the one after the channel the last message went out on."),
+		}),
+		"Verification": object("A verification: a one-time code sent to a number. It never carries the code.",
+			[]string{"id", "to", "status", "channels", "locale", "code_length", "checks_left", "sends_left", "attempts", "created_at", "updated_at", "expires_at"},
+			map[string]any{
+				"id":          idSchema("ver_"),
+				"to":          withDesc(str(""), "The number, E.164."),
+				"status":      verificationStatusSchema(),
+				"channels":    withDesc(array(str("")), "The channels the code goes out on, in order."),
+				"locale":      strEnum("The language of the texts.", "en", "es", "fr", "de", "pt"),
+				"code_length": map[string]any{"type": "integer", "minimum": detour.MinCodeLength, "maximum": detour.MaxCodeLength},
+				"checks_left": map[string]any{"type": "integer", "minimum": 0, "maximum": detour.MaxVerificationChecks, "description": "Checks left; 0 once the verification ended."},
+				"sends_left":  map[string]any{"type": "integer", "minimum": 0, "maximum": detour.MaxVerificationSends - 1, "description": "Resends left; 0 once the verification ended."},
+				"attempts":    withDesc(array(ref("VerificationAttempt")), "The messages sent, oldest first."),
+				"created_at":  dateTime("When the verification started."),
+				"updated_at":  dateTime("When it last changed."),
+				"expires_at":  dateTime("When its code stops checking."),
+			}),
+		"VerificationAttempt": object("One message a verification sent.", []string{"message_id", "channel", "status", "created_at"}, map[string]any{
+			"message_id": withDesc(idSchema("msg_"), "The message carrying the code (its content holds a placeholder, never the code)."),
+			"channel":    withDesc(str(""), "The channel it delivered on or, before that, its latest attempt's (its first channel before any)."),
+			"status":     statusSchema(),
+			"created_at": dateTime("When it was sent."),
 		}),
 		"MessageStatusData": object("The body of a message.status event.", []string{"message_id", "status", "to"}, map[string]any{
 			"message_id":      idSchema("msg_"),
@@ -280,6 +332,15 @@ func statusSchema() map[string]any {
 	}
 	return strEnum("The message status. It only moves forward: queued, sending, sent, then delivered and read, "+
 		"or a final failed, expired or canceled (a late delivery receipt still turns those into delivered).", ss...)
+}
+
+func verificationStatusSchema() map[string]any {
+	ss := make([]string, len(detour.VerificationStatuses))
+	for i, st := range detour.VerificationStatuses {
+		ss[i] = string(st)
+	}
+	return strEnum("pending until the code is approved, the verification expires, its five checks are used on wrong codes "+
+		"(max_attempts_reached) or it is canceled.", ss...)
 }
 
 func attemptStatusSchema() map[string]any {

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -141,41 +139,6 @@ func timePtr(t time.Time) *time.Time {
 	return &u
 }
 
-// decodeStrict decodes one JSON object with only known fields into v. An
-// empty body is an empty object.
-func decodeStrict(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	if err := checkObject(body); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return detour.Errorf(detour.CodeMalformedJSON, "the body has data after the JSON object")
-	}
-	return nil
-}
-
-// readJSON reads and strictly decodes a JSON request body into v.
-func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if r.ContentLength != 0 || r.Header.Get("Content-Type") != "" {
-		if err := checkJSONContentType(r); err != nil {
-			return err
-		}
-	}
-	buf, err := readBody(w, r, s.cfg.MaxBodyBytes)
-	if err != nil {
-		return err
-	}
-	defer bodyPool.Put(buf)
-	return decodeStrict(buf.Bytes(), v)
-}
-
 // checkEndpoint checks the fields of req that are set.
 func (s *Server) checkEndpoint(req *EndpointRequest) error {
 	if req.URL != nil {
@@ -207,7 +170,7 @@ func fieldIndex(name string, i int) string {
 // createEndpoint serves POST /v1/webhook-endpoints.
 func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, key *detour.APIKey) error {
 	var req EndpointRequest
-	if err := s.readJSON(w, r, &req); err != nil {
+	if err := s.readJSON(w, r, &req, false); err != nil {
 		return err
 	}
 	if req.URL == nil {
@@ -297,7 +260,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, key *det
 		return err
 	}
 	var req EndpointRequest
-	if err := s.readJSON(w, r, &req); err != nil {
+	if err := s.readJSON(w, r, &req, false); err != nil {
 		return err
 	}
 	if req.Secret != nil {
@@ -380,7 +343,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, key *detou
 		return err
 	}
 	var req RotateRequest
-	if err := s.readJSON(w, r, &req); err != nil {
+	if err := s.readJSON(w, r, &req, true); err != nil {
 		return err
 	}
 	overlap := DefaultRotationOverlap
@@ -505,7 +468,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, key *detour
 		return detour.ErrNotFound
 	}
 	var req ReplayRequest
-	if err := s.readJSON(w, r, &req); err != nil {
+	if err := s.readJSON(w, r, &req, true); err != nil {
 		return err
 	}
 	if req.EndpointID != "" && !detour.ValidID("whe_", req.EndpointID) {

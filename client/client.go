@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,13 +154,21 @@ const maxResponse = 32 << 20
 // do sends one request and decodes a want-status answer into out; any
 // other status becomes an *Error.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, h http.Header, want int, out any) error {
+	_, err := c.call(ctx, method, path, body, h, out, want)
+	return err
+}
+
+// call sends one request and decodes an answer with one of the wanted
+// statuses into out, returning the status; any other status becomes an
+// *Error.
+func (c *Client) call(ctx context.Context, method, path string, body []byte, h http.Header, out any, want ...int) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return fmt.Errorf("detour client: %w", err)
+		return 0, fmt.Errorf("detour client: %w", err)
 	}
 	for k, vs := range h {
 		req.Header[k] = vs
@@ -173,7 +182,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, h htt
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("detour client: %s %s: %w", method, path, err)
+		return 0, fmt.Errorf("detour client: %s %s: %w", method, path, err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // keep the connection reusable
@@ -181,13 +190,13 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, h htt
 	}()
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
 	if err != nil {
-		return fmt.Errorf("detour client: %s %s: reading the answer: %w", method, path, err)
+		return 0, fmt.Errorf("detour client: %s %s: reading the answer: %w", method, path, err)
 	}
-	if res.StatusCode != want {
-		return errorFrom(res, b)
+	if !slices.Contains(want, res.StatusCode) {
+		return res.StatusCode, errorFrom(res, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("detour client: %s %s: decoding the answer: %w", method, path, err)
+		return res.StatusCode, fmt.Errorf("detour client: %s %s: decoding the answer: %w", method, path, err)
 	}
-	return nil
+	return res.StatusCode, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/detourhq/detour"
 	"github.com/detourhq/detour/sandbox"
 	"github.com/detourhq/detour/sms"
+	"github.com/detourhq/detour/verify"
 	"github.com/detourhq/detour/whatsapp"
 )
 
@@ -32,6 +33,7 @@ type Config struct {
 	Channels Channels `koanf:"channels"`
 	Webhooks Webhooks `koanf:"webhooks"`
 	Health   Health   `koanf:"health"`
+	Verify   Verify   `koanf:"verify"`
 }
 
 // Health tunes the outage detector's recovery probing; its detection
@@ -108,6 +110,42 @@ type Step struct {
 	Channel       string        `koanf:"channel"`
 	Route         string        `koanf:"route"`
 	FallbackAfter time.Duration `koanf:"fallback_after"`
+}
+
+// Verify configures verifications (one-time codes).
+type Verify struct {
+	// Secret keys the hashes and derivations of codes (at least 32
+	// bytes). Unset, a random one is made once and kept in the data
+	// directory's verify.key (mode 0600), so that restarts keep checking
+	// the codes already sent. Changing it makes pending codes wrong.
+	Secret detour.Secret `koanf:"secret"`
+	// Channels is the default channel order. Channels that are not
+	// configured are left out; with none left, the default policy's
+	// channels are used (the sandbox with zero configuration).
+	Channels []string `koanf:"channels"`
+	// FallbackAfter is how long each channel but the last has to deliver
+	// before the next one is tried. After WhatsApp it must cover the
+	// template's time-to-live and a send: at least
+	// whatsapp.template_ttl + dispatch.send_timeout.
+	FallbackAfter time.Duration  `koanf:"fallback_after"`
+	Expiry        time.Duration  `koanf:"expiry"`      // default validity of a code
+	CodeLength    int            `koanf:"code_length"` // default digits of a code
+	Locale        string         `koanf:"locale"`      // default language of the texts
+	Brand         string         `koanf:"brand"`       // default brand before the SMS text, "" for none
+	WhatsApp      VerifyWhatsApp `koanf:"whatsapp"`
+	Limits        verify.Limits  `koanf:"limits"`
+}
+
+// VerifyWhatsApp is the authentication template verifications send on
+// WhatsApp. It is registered at Meta (category AUTHENTICATION, a copy-code
+// button, in each language used) with message_send_ttl_seconds equal to
+// TemplateTTL: WhatsApp's time-to-live is set on the template, not per
+// message, so Detour cannot set it and checks instead that the fallback
+// window outlasts it, so that a late WhatsApp delivery cannot follow the
+// SMS.
+type VerifyWhatsApp struct {
+	Template    string        `koanf:"template"`
+	TemplateTTL time.Duration `koanf:"template_ttl"`
 }
 
 // Channels configures the channels.
@@ -198,6 +236,19 @@ func Default() Config {
 			Enabled: true,
 			Routes:  []sandbox.RouteConfig{{Name: "default", ReceiptDelay: 20 * time.Millisecond}},
 		}},
+		Verify: Verify{
+			Channels:      []string{whatsapp.Channel, sms.Name},
+			FallbackAfter: 40 * time.Second,
+			Expiry:        10 * time.Minute,
+			CodeLength:    6,
+			Locale:        "en",
+			WhatsApp:      VerifyWhatsApp{Template: "verification_code", TemplateTTL: 30 * time.Second},
+			Limits: verify.Limits{
+				PerNumber: verify.Limit{Max: 5, Window: 10 * time.Minute},
+				PerTenant: verify.Limit{Max: 6000, Window: time.Minute},
+				Prefix:    verify.PrefixLimit{Digits: 8, MaxNumbers: 20, Window: time.Hour},
+			},
+		},
 	}
 }
 
@@ -369,6 +420,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("config: %w", err))
 		}
 	}
+	errs = append(errs, c.Verify.validate(c.Dispatch)...)
 	names := map[string]bool{}
 	for i, r := range c.Channels.SMS.Routes {
 		if err := r.WithDefaults().Validate(i); err != nil {
@@ -388,4 +440,58 @@ func (m Messages) Policy() []detour.Step {
 		out[i] = detour.Step{Channel: s.Channel, Route: s.Route, FallbackAfter: detour.Duration(s.FallbackAfter)}
 	}
 	return out
+}
+
+// validate checks the verification settings; errors name the field.
+func (v Verify) validate(d Dispatch) []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: verify.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if s := v.Secret.Reveal(); s != "" && len(s) < verify.MinSecretLength {
+		bad("secret", "must be at least %d bytes (or unset: a random one is kept in the data directory)", verify.MinSecretLength)
+	}
+	seen := map[string]bool{}
+	for _, ch := range v.Channels {
+		if ch == "" || seen[ch] {
+			bad("channels", "names each channel once")
+		}
+		seen[ch] = true
+	}
+	if len(v.Channels) == 0 || len(v.Channels) > verify.MaxChannels {
+		bad("channels", "needs 1 to %d channels", verify.MaxChannels)
+	}
+	if v.Expiry < verify.MinExpiry || v.Expiry > verify.MaxExpiry {
+		bad("expiry", "must be between %s and %s", verify.MinExpiry, verify.MaxExpiry)
+	}
+	if v.CodeLength < detour.MinCodeLength || v.CodeLength > detour.MaxCodeLength {
+		bad("code_length", "must be between %d and %d", detour.MinCodeLength, detour.MaxCodeLength)
+	}
+	if v.Locale == "" {
+		bad("locale", "is required (en, es, fr, de or pt)")
+	}
+	if len([]rune(v.Brand)) > verify.MaxBrandLength {
+		bad("brand", "is at most %d characters", verify.MaxBrandLength)
+	}
+	if v.WhatsApp.Template == "" || strings.Trim(v.WhatsApp.Template, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		bad("whatsapp.template", "is a template name: lowercase letters, digits and underscores")
+	}
+	// Meta's range of message_send_ttl_seconds for authentication
+	// templates.
+	if v.WhatsApp.TemplateTTL < 30*time.Second || v.WhatsApp.TemplateTTL > 15*time.Minute {
+		bad("whatsapp.template_ttl", "must be between 30s and 15m, the template's message_send_ttl_seconds")
+	}
+	if v.FallbackAfter < time.Second {
+		bad("fallback_after", "must be at least 1s")
+	}
+	for i, ch := range v.Channels {
+		if ch == whatsapp.Channel && i < len(v.Channels)-1 && v.FallbackAfter < v.WhatsApp.TemplateTTL+d.SendTimeout {
+			bad("fallback_after", "must be at least verify.whatsapp.template_ttl + dispatch.send_timeout (%s), so that WhatsApp "+
+				"gives up a message before the next channel sends", v.WhatsApp.TemplateTTL+d.SendTimeout)
+		}
+	}
+	if err := v.Limits.Validate("verify.limits"); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	return errs
 }

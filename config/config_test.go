@@ -45,31 +45,41 @@ func TestPrecedenceFileEnvFlags(t *testing.T) {
 
 func TestValidationNamesTheField(t *testing.T) {
 	for env, field := range map[string]string{
-		"DETOUR_ADDR=nonsense":                       "server.addr",
-		"DETOUR_DISPATCH__SEND_TIMEOUT=1h":           "dispatch.send_timeout",
-		"DETOUR_MESSAGES__IDEMPOTENCY_TTL=1h":        "messages.idempotency_ttl",
-		"DETOUR_LOG__LEVEL=loud":                     "log.level",
-		"DETOUR_MESSAGES__DEFAULT_VALIDITY=100h":     "messages.default_validity",
-		"DETOUR_SERVER__MAX_BODY_BYTES=10":           "server.max_body_bytes",
-		"DETOUR_DISPATCH__BACKOFF_BASE=2h":           "dispatch.backoff_base",
-		"DETOUR_DISPATCH__CONCURRENCY=0":             "dispatch.concurrency",
-		"DETOUR_SERVER__SHUTDOWN_TIMEOUT=-1s":        "server.shutdown_timeout",
-		"DETOUR_DISPATCH__MAX_TRIES_PER_STEP=0":      "dispatch.max_tries_per_step",
-		"DETOUR_SERVER__RATE_LIMIT=0":                "server.rate_limit",
-		"DETOUR_DISPATCH__POLL_INTERVAL=1ns":         "dispatch.poll_interval",
-		"DETOUR_DISPATCH__CLAIM_BATCH=0":             "dispatch.claim_batch",
-		"DETOUR_LOG__FORMAT=xml":                     "log.format",
-		"DETOUR_MESSAGES__MAX_VALIDITY=1ms":          "messages.max_validity",
-		"DETOUR_DISPATCH__LEASE=1ms":                 "dispatch.lease",
-		"DETOUR_SERVER__RATE_BURST=0":                "server.rate_burst",
-		"DETOUR_SERVER__DATA=":                       "server.data",
-		"DETOUR_MESSAGES__DEFAULT_VALIDITY=1ms":      "messages.default_validity",
-		"DETOUR_SERVER__MAX_BODY_BYTES=99999999999":  "server.max_body_bytes",
-		"DETOUR_DISPATCH__BACKOFF_MAX=1ms":           "dispatch.backoff_base",
-		"DETOUR_DISPATCH__CONCURRENCY=100000000":     "dispatch.concurrency",
-		"DETOUR_DISPATCH__CLAIM_BATCH=100000":        "dispatch.claim_batch",
-		"DETOUR_DISPATCH__SEND_TIMEOUT=0s":           "dispatch.send_timeout",
-		"DETOUR_MESSAGES__IDEMPOTENCY_TTL=23h59m59s": "messages.idempotency_ttl",
+		"DETOUR_ADDR=nonsense":                               "server.addr",
+		"DETOUR_DISPATCH__SEND_TIMEOUT=1h":                   "dispatch.send_timeout",
+		"DETOUR_MESSAGES__IDEMPOTENCY_TTL=1h":                "messages.idempotency_ttl",
+		"DETOUR_LOG__LEVEL=loud":                             "log.level",
+		"DETOUR_MESSAGES__DEFAULT_VALIDITY=100h":             "messages.default_validity",
+		"DETOUR_SERVER__MAX_BODY_BYTES=10":                   "server.max_body_bytes",
+		"DETOUR_DISPATCH__BACKOFF_BASE=2h":                   "dispatch.backoff_base",
+		"DETOUR_DISPATCH__CONCURRENCY=0":                     "dispatch.concurrency",
+		"DETOUR_SERVER__SHUTDOWN_TIMEOUT=-1s":                "server.shutdown_timeout",
+		"DETOUR_DISPATCH__MAX_TRIES_PER_STEP=0":              "dispatch.max_tries_per_step",
+		"DETOUR_SERVER__RATE_LIMIT=0":                        "server.rate_limit",
+		"DETOUR_DISPATCH__POLL_INTERVAL=1ns":                 "dispatch.poll_interval",
+		"DETOUR_DISPATCH__CLAIM_BATCH=0":                     "dispatch.claim_batch",
+		"DETOUR_LOG__FORMAT=xml":                             "log.format",
+		"DETOUR_MESSAGES__MAX_VALIDITY=1ms":                  "messages.max_validity",
+		"DETOUR_DISPATCH__LEASE=1ms":                         "dispatch.lease",
+		"DETOUR_SERVER__RATE_BURST=0":                        "server.rate_burst",
+		"DETOUR_SERVER__DATA=":                               "server.data",
+		"DETOUR_MESSAGES__DEFAULT_VALIDITY=1ms":              "messages.default_validity",
+		"DETOUR_SERVER__MAX_BODY_BYTES=99999999999":          "server.max_body_bytes",
+		"DETOUR_DISPATCH__BACKOFF_MAX=1ms":                   "dispatch.backoff_base",
+		"DETOUR_DISPATCH__CONCURRENCY=100000000":             "dispatch.concurrency",
+		"DETOUR_DISPATCH__CLAIM_BATCH=100000":                "dispatch.claim_batch",
+		"DETOUR_DISPATCH__SEND_TIMEOUT=0s":                   "dispatch.send_timeout",
+		"DETOUR_MESSAGES__IDEMPOTENCY_TTL=23h59m59s":         "messages.idempotency_ttl",
+		"DETOUR_VERIFY__SECRET=too-short":                    "verify.secret",
+		"DETOUR_VERIFY__EXPIRY=2h":                           "verify.expiry",
+		"DETOUR_VERIFY__CODE_LENGTH=3":                       "verify.code_length",
+		"DETOUR_VERIFY__FALLBACK_AFTER=30s":                  "verify.fallback_after",
+		"DETOUR_VERIFY__WHATSAPP__TEMPLATE_TTL=20m":          "verify.whatsapp.template_ttl",
+		"DETOUR_VERIFY__WHATSAPP__TEMPLATE=Auth":             "verify.whatsapp.template",
+		"DETOUR_VERIFY__LIMITS__PER_NUMBER__WINDOW=0s":       "verify.limits.per_number",
+		"DETOUR_VERIFY__LIMITS__PREFIX__DIGITS=0":            "verify.limits.prefix",
+		"DETOUR_VERIFY__LOCALE=":                             "verify.locale",
+		"DETOUR_VERIFY__BRAND=a brand name that is too long": "verify.brand",
 	} {
 		_, err := Load("", []string{env}, nil)
 		if err == nil || !strings.Contains(err.Error(), field) {
@@ -107,5 +117,28 @@ func TestSMSRoutesAreValidatedAndTheirPasswordsNeverPrinted(t *testing.T) {
 	}
 	if _, err := Load(path, nil, nil); err == nil || !strings.Contains(err.Error(), "channels.sms.routes[0].port") {
 		t.Fatalf("bad port: %v", err)
+	}
+}
+
+func TestVerifyDefaultsAndSecret(t *testing.T) {
+	c, err := Load("", []string{"DETOUR_VERIFY__SECRET=0123456789abcdef0123456789abcdef-s3cr3t",
+		"DETOUR_VERIFY__LIMITS__PER_NUMBER__MAX=3"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Verify
+	if len(v.Channels) != 2 || v.Channels[0] != "whatsapp" || v.FallbackAfter < v.WhatsApp.TemplateTTL+c.Dispatch.SendTimeout ||
+		v.Limits.PerNumber.Max != 3 || v.Limits.PerNumber.Window != 10*time.Minute || v.Limits.Prefix.MaxNumbers == 0 {
+		t.Fatalf("verify: %+v", v)
+	}
+	if v.Secret.Reveal() != "0123456789abcdef0123456789abcdef-s3cr3t" {
+		t.Fatal("the secret was not read")
+	}
+	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "s3cr3t") {
+		t.Fatal("printing the configuration shows the verify secret")
+	}
+	// Without WhatsApp first, the fallback window has no floor but 1s.
+	if _, err := Load("", []string{"DETOUR_VERIFY__FALLBACK_AFTER=5s"}, map[string]any{"verify.channels": []string{"sms", "whatsapp"}}); err != nil {
+		t.Fatal(err)
 	}
 }

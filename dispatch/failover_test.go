@@ -191,3 +191,37 @@ func stateOf(mon *health.Monitor, k health.Key) health.State {
 	}
 	return ""
 }
+
+// A message sent to probe a route that is down waits for its receipt only
+// as long as the route's expected receipt time, not its step's whole
+// fallback_after: a probe of a silent route costs little.
+func TestProbeWaitsOnlyTheExpectedReceiptTime(t *testing.T) {
+	w, mon := healthWorld(t, func(c *dispatch.Config) { c.MaxTriesPerStep = 1 })
+	k := health.Key{Channel: "a", Route: "r1"}
+	steps := []detour.Step{{Channel: "a", Route: "r1", FallbackAfter: detour.Duration(time.Minute)}, {Channel: "b"}}
+	for i := 0; stateOf(mon, k) != health.Down; i++ {
+		if i == 10 {
+			t.Fatalf("route %s after 10 hard errors", stateOf(mon, k))
+		}
+		w.a.outcomes = []detour.Outcome{detour.RetryableOutcome("r1", detour.ReasonUnreachable, "refused")}
+		w.send(&detour.SendRequest{Channels: steps})
+		w.run()
+	}
+	w.clock.Advance(6 * time.Second) // past the cool-off: the next message probes
+	m := w.send(&detour.SendRequest{Channels: steps})
+	w.run()
+	m = w.get(m.ID)
+	if m.Step != 0 || len(m.Attempts) != 1 || m.Attempts[0].Status != detour.AttemptSent {
+		t.Fatalf("the probe was not sent on a/r1: step %d %s", m.Step, trail(m))
+	}
+	want := w.clock.Now().Add(mon.ExpectedReceipt(k))
+	if m.Timer == nil || m.Timer.Kind != detour.TimerFallback || !m.Timer.RunAt.Equal(want) {
+		t.Fatalf("probe's fallback at %+v, want %v (not a minute)", m.Timer, want)
+	}
+	// The next message, within the probe interval, skips the route.
+	other := w.send(&detour.SendRequest{Channels: steps})
+	w.run()
+	if o := w.get(other.ID); o.Step != 1 {
+		t.Fatalf("a second message during the probe: %s", trail(o))
+	}
+}

@@ -29,22 +29,39 @@ func (e *Engine) routeKeys(channel string) []health.Key {
 }
 
 // usable reports whether a step may be sent now: its route, or any route
-// of its channel, is not down, or lets a probe through.
-func (e *Engine) usable(step detour.Step) bool {
+// of its channel, is not down, or lets a probe through. For a probe it
+// also returns the route probed.
+func (e *Engine) usable(step detour.Step) (ok bool, probe *health.Key) {
 	h := e.cfg.Health
 	if h == nil {
-		return true
+		return true, nil
 	}
+	keys := e.routeKeys(step.Channel)
 	if step.Route != "" {
-		ok, _ := h.Allow(health.Key{Channel: step.Channel, Route: step.Route})
-		return ok
+		keys = []health.Key{{Channel: step.Channel, Route: step.Route}}
 	}
-	for _, k := range e.routeKeys(step.Channel) {
-		if ok, _ := h.Allow(k); ok {
-			return true // up, or a probe: the channel picks the route
+	for _, k := range keys {
+		if ok, isProbe := h.Allow(k); ok {
+			if isProbe {
+				return true, &k // the channel picks the route; most have one
+			}
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
+}
+
+// probeDeadline shortens the wait for a probe's receipt: a message sent
+// to probe a route that is down falls back as soon as it is overdue (the
+// route's expected receipt time), not at its step's full fallback_after.
+func (e *Engine) probeDeadline(m *detour.Message, k *health.Key, now time.Time) {
+	t := m.Timer
+	if k == nil || t == nil || t.Kind != detour.TimerFallback {
+		return
+	}
+	if at := now.Add(e.cfg.Health.ExpectedReceipt(*k)); at.Before(t.RunAt) {
+		t.RunAt = at
+	}
 }
 
 // observeSend tells the detector what a send came to.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/health"
 )
 
 // job is one send to perform: the message as claimed, the attempt made for
@@ -12,6 +13,7 @@ import (
 type job struct {
 	msg     *detour.Message
 	content *detour.Content // what the channel sends: the message's, or its template as text
+	probe   *health.Key     // the send probes this route, which is down
 	attempt *detour.Attempt // not stored until its outcome is
 	lease   int64
 	channel detour.Channel
@@ -117,7 +119,14 @@ func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lea
 		if ok {
 			content, ok = e.contentFor(ch, &m.Content)
 		}
-		if ok && !e.usable(step) {
+		var probe *health.Key
+		if ok {
+			var up bool
+			if up, probe = e.usable(step); !up {
+				ok = false
+			}
+		}
+		if !ok && content != nil {
 			// Down: skip it now rather than wait for it to fail.
 			if !advance(m, now, detour.ReasonChannelDown, "channel "+step.Channel+" is down") {
 				return nil
@@ -130,7 +139,7 @@ func (e *Engine) prepareSend(m *detour.Message, now time.Time, owner string, lea
 				Status: detour.AttemptPending, CreatedAt: now, UpdatedAt: now,
 			}
 			m.Timer = &detour.Timer{Kind: detour.TimerSend, Step: m.Step, RunAt: now.Add(e.cfg.Lease), Owner: owner, Lease: lease}
-			return &job{msg: m, content: content, attempt: a, lease: lease, channel: ch, claimed: now}
+			return &job{msg: m, content: content, attempt: a, lease: lease, channel: ch, claimed: now, probe: probe}
 		}
 		// The channel was removed from the configuration since, or cannot
 		// carry this content: skip the step at once.

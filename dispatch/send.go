@@ -84,6 +84,7 @@ func (e *Engine) record(j *job, out detour.Outcome) error {
 			m.SetStatus(detour.StatusSent, now)
 			if ours {
 				waitForReceipt(m)
+				e.probeDeadline(m, j.probe, now)
 			}
 		case detour.Retryable:
 			a.ErrorCode, a.ErrorDetail = out.Reason, out.Detail

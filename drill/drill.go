@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/api"
 	"github.com/detourhq/detour/client"
 	"github.com/detourhq/detour/config"
 	"github.com/detourhq/detour/health"
@@ -70,31 +71,48 @@ type Report struct {
 	Duplicates int `json:"duplicates"` // handsets that got their message twice
 
 	// Seconds from the switch of WhatsApp's mode until the detector had
-	// the outage: the route down for the silent outage; for the hard
-	// outage, a hard failure recorded on a route that is down; for the
-	// recovery, the route healthy again. null: never seen.
+	// the WhatsApp route down (silent, hard: 0 when it already was) or
+	// healthy again (recover). null: never seen.
 	SilentDetectS  *float64 `json:"silent_detect_s"`
 	HardDetectS    *float64 `json:"hard_detect_s"`
 	RecoverDetectS *float64 `json:"recover_detect_s"`
 	// HardAlreadyDown says WhatsApp was already down (from the silent
-	// outage) when it started failing outright.
-	HardAlreadyDown bool `json:"hard_already_down"`
+	// outage) when it started failing outright; HardSeenS is then when a
+	// probe first met a hard failure.
+	HardAlreadyDown bool     `json:"hard_already_down"`
+	HardSeenS       *float64 `json:"hard_seen_s"`
+	// LostIDs names up to 20 lost messages, to look into.
+	LostIDs      []string                `json:"lost_ids,omitempty"`
+	LostMessages map[string]*api.Message `json:"-"`
 
 	P50DeliverS map[string]float64 `json:"p50_deliver_s"` // by phase of sending
 	P99DeliverS map[string]float64 `json:"p99_deliver_s"`
 	// P99DetectedS is the p99 time to deliver of the messages sent while
 	// the outage was known: from its detection to the recovery's.
-	P99DetectedS *float64           `json:"p99_deliver_detected_s"`
-	MaxDeliverS  float64            `json:"max_deliver_s"`
-	ByChannel    map[string]int     `json:"by_channel"` // the channel that reached the handset first
-	SentByPhase  map[string]int     `json:"sent_by_phase"`
-	Rate         float64            `json:"rate"`
-	PhaseS       map[string]float64 `json:"phase_s"`
-	FallbackS    float64            `json:"fallback_after_s"`
+	P99DetectedS *float64       `json:"p99_deliver_detected_s"`
+	MaxDeliverS  float64        `json:"max_deliver_s"`
+	ByChannel    map[string]int `json:"by_channel"` // the channel that reached the handset first
+	// ByPhaseChannel splits ByChannel by phase of sending.
+	ByPhaseChannel map[string]map[string]int `json:"by_phase_channel"`
+	SentByPhase    map[string]int            `json:"sent_by_phase"`
+	Rate           float64                   `json:"rate"`
+	PhaseS         map[string]float64        `json:"phase_s"`
+	FallbackS      float64                   `json:"fallback_after_s"`
 	// Targets says which of the drill's targets held.
 	Targets map[string]bool `json:"targets"`
-	// Node is the URL the node served on (for the demo's closing look).
-	Node string `json:"-"`
+	// Samples shows one message of each phase as its phone and the API
+	// saw it: the first that fell back to SMS, else the first sent.
+	Samples map[string]Sample `json:"-"`
+	// Transitions are the WhatsApp route's health changes, oldest first.
+	Transitions []health.Transition `json:"-"`
+}
+
+// Sample is one message of a drill, with its attempt trail and what its
+// phone received.
+type Sample struct {
+	Message  *api.Message
+	Handset  []simworld.Received
+	Accepted time.Time
 }
 
 // sent is one message of the drill.
@@ -164,11 +182,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	c := client.New(node.URL(), key)
 	r := &run{o: o, node: node, c: c}
-	rep, err := r.run(ctx)
-	if rep != nil {
-		rep.Node = node.URL()
-	}
-	return rep, err
+	return r.run(ctx)
 }
 
 // run is one drill in progress.
@@ -189,9 +203,9 @@ type run struct {
 
 // watch is what the health poller saw of the WhatsApp route.
 type watch struct {
-	mu                    sync.Mutex
-	down, hard, recovered time.Time
-	downAtHard            bool
+	mu                              sync.Mutex
+	down, hardDown, hard, recovered time.Time
+	downAtHard                      bool
 }
 
 func (r *run) run(ctx context.Context) (*Report, error) {
@@ -230,7 +244,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		r.mu.Unlock()
 		if s.phase == Down {
 			r.seen.mu.Lock()
-			r.seen.downAtHard = !r.seen.down.IsZero()
+			if r.seen.downAtHard = !r.seen.down.IsZero(); r.seen.downAtHard {
+				r.seen.hardDown = now // already down when it failed outright
+			}
 			r.seen.mu.Unlock()
 		}
 		fmt.Fprintf(r.o.Progress, "%s  %-6s for %s: %s\n", now.Format("15:04:05"), s.phase, s.last, describe(s.phase))
@@ -327,6 +343,9 @@ func (r *run) poll(ctx context.Context, k health.Key) {
 				if !silentAt.IsZero() && r.seen.down.IsZero() && rt.State == health.Down {
 					r.seen.down = now
 				}
+				if !downAt.IsZero() && r.seen.hardDown.IsZero() && rt.State == health.Down {
+					r.seen.hardDown = now
+				}
 				if !downAt.IsZero() && r.seen.hard.IsZero() && rt.State == health.Down &&
 					(rt.Figures.ConsecutiveHard > 0 || rt.Reason == health.ReasonHardErrors) {
 					r.seen.hard = now
@@ -374,14 +393,15 @@ func (r *run) drain(ctx context.Context) error {
 // report works out the figures from the handsets and the messages.
 func (r *run) report(ctx context.Context) (*Report, error) {
 	rep := &Report{P50DeliverS: map[string]float64{}, P99DeliverS: map[string]float64{}, ByChannel: map[string]int{},
-		SentByPhase: map[string]int{}, Rate: r.o.Rate, FallbackS: r.o.FallbackAfter.Seconds(),
+		ByPhaseChannel: map[string]map[string]int{},
+		SentByPhase:    map[string]int{}, Rate: r.o.Rate, FallbackS: r.o.FallbackAfter.Seconds(),
 		PhaseS: map[string]float64{Before: r.o.Before.Seconds(), Silent: r.o.Silent.Seconds(), Down: r.o.Down.Seconds(), After: r.o.After.Seconds()}}
 	r.mu.Lock()
 	msgs := slices.Clone(r.msgs)
 	silentAt, downAt, afterAt := r.switched[Silent], r.switched[Down], r.switched[After]
 	r.mu.Unlock()
 	r.seen.mu.Lock()
-	seen := watch{down: r.seen.down, hard: r.seen.hard, recovered: r.seen.recovered, downAtHard: r.seen.downAtHard}
+	seen := watch{down: r.seen.down, hardDown: r.seen.hardDown, hard: r.seen.hard, recovered: r.seen.recovered, downAtHard: r.seen.downAtHard}
 	r.seen.mu.Unlock()
 	since := func(t, from time.Time) *float64 {
 		if t.IsZero() || from.IsZero() {
@@ -390,8 +410,8 @@ func (r *run) report(ctx context.Context) (*Report, error) {
 		s := max(t.Sub(from).Seconds(), 0)
 		return &s
 	}
-	rep.SilentDetectS, rep.HardDetectS, rep.RecoverDetectS = since(seen.down, silentAt), since(seen.hard, downAt), since(seen.recovered, afterAt)
-	rep.HardAlreadyDown = seen.downAtHard
+	rep.SilentDetectS, rep.HardDetectS, rep.RecoverDetectS = since(seen.down, silentAt), since(seen.hardDown, downAt), since(seen.recovered, afterAt)
+	rep.HardAlreadyDown, rep.HardSeenS = seen.downAtHard, since(seen.hard, downAt)
 
 	byPhase := map[string][]time.Duration{}
 	var detected []time.Duration
@@ -401,6 +421,13 @@ func (r *run) report(ctx context.Context) (*Report, error) {
 		got := r.node.World.Handset(m.to)
 		if len(got) == 0 {
 			rep.Lost++
+			if len(rep.LostIDs) < 20 {
+				rep.LostIDs = append(rep.LostIDs, m.id)
+				if rep.LostMessages == nil {
+					rep.LostMessages = map[string]*api.Message{}
+				}
+				rep.LostMessages[m.id], _ = r.c.Message(ctx, m.id)
+			}
 			continue
 		}
 		if len(got) > 1 {
@@ -415,10 +442,24 @@ func (r *run) report(ctx context.Context) (*Report, error) {
 		took = max(took, 0)
 		rep.Delivered++
 		rep.ByChannel[first.Channel]++
+		if rep.ByPhaseChannel[m.phase] == nil {
+			rep.ByPhaseChannel[m.phase] = map[string]int{}
+		}
+		rep.ByPhaseChannel[m.phase][first.Channel]++
 		byPhase[m.phase] = append(byPhase[m.phase], took)
 		rep.MaxDeliverS = max(rep.MaxDeliverS, took.Seconds())
 		if !seen.down.IsZero() && m.accepted.After(seen.down) && (seen.recovered.IsZero() || m.accepted.Before(seen.recovered)) {
 			detected = append(detected, took)
+		}
+	}
+	rep.Samples = r.samples(ctx, msgs)
+	if l, err := r.c.Channels(ctx); err == nil {
+		for _, ch := range l.Data {
+			for _, rt := range ch.Routes {
+				if ch.Channel == "whatsapp" {
+					rep.Transitions = append(rep.Transitions, rt.Transitions...)
+				}
+			}
 		}
 	}
 	for _, p := range Phases {
@@ -438,6 +479,39 @@ func (r *run) report(ctx context.Context) (*Report, error) {
 		"p99_deliver_once_detected_le_2s": within(rep.P99DetectedS, 2),
 	}
 	return rep, nil
+}
+
+// samples picks one message per phase: the first that went by SMS after
+// trying WhatsApp, else the first.
+func (r *run) samples(ctx context.Context, msgs []*sent) map[string]Sample {
+	out := map[string]Sample{}
+	for _, p := range Phases {
+		var pick *sent
+		var pickMsg *api.Message
+		for _, m := range msgs {
+			if m.phase != p {
+				continue
+			}
+			got, err := r.c.Message(ctx, m.id)
+			if err != nil {
+				continue
+			}
+			if pick == nil {
+				pick, pickMsg = m, got
+			}
+			if got.Channel == "sms" && len(got.Attempts) > 1 {
+				pick, pickMsg = m, got
+				break
+			}
+			if p == Before || p == After {
+				break
+			}
+		}
+		if pick != nil {
+			out[p] = Sample{Message: pickMsg, Handset: r.node.World.Handset(pick.to), Accepted: pick.accepted}
+		}
+	}
+	return out
 }
 
 // Passed reports whether every target held.

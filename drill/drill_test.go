@@ -26,6 +26,9 @@ func TestShortDrill(t *testing.T) {
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	t.Logf("report:\n%s", b)
 	if rep.Lost != 0 || rep.Delivered != rep.Sent || rep.Sent < 300 {
+		for _, id := range rep.LostIDs {
+			t.Logf("lost %s: %+v", id, rep.LostMessages[id])
+		}
 		t.Fatalf("sent %d, delivered %d, lost %d", rep.Sent, rep.Delivered, rep.Lost)
 	}
 	if rep.SilentDetectS == nil || *rep.SilentDetectS > 14 {

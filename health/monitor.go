@@ -162,6 +162,19 @@ func (m *Monitor) Allow(k Key) (allowed, probe bool) {
 	return allowed, probe
 }
 
+// ExpectedReceipt returns the time within which a message sent on route k
+// is expected to be delivered (learned from its receipts, else the
+// default). A probe not delivered by then has failed.
+func (m *Monitor) ExpectedReceipt(k Key) time.Duration {
+	r := m.lookup(k)
+	if r == nil {
+		return m.cfg.DefaultExpected
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.expected
+}
+
 // RouteUp reports whether route k is up: healthy, degraded or forced up.
 // Unlike Allow it takes no probe and says no for a down route due one, so
 // a channel choosing among routes can prefer those that are up. An

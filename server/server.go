@@ -1,6 +1,7 @@
 // Package server assembles a Detour node from its configuration: the store,
-// the channels, the dispatcher and the HTTP API. It is the one place where
-// the parts are wired together; cmd/detour and tests call it.
+// the channels, the dispatcher, the verification service and the HTTP API.
+// It is the one place where the parts are wired together; cmd/detour and
+// tests call it.
 package server
 
 import (
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,7 @@ import (
 	"github.com/detourhq/detour/sandbox"
 	"github.com/detourhq/detour/sms"
 	"github.com/detourhq/detour/sqlite"
+	"github.com/detourhq/detour/verify"
 	"github.com/detourhq/detour/webhook"
 	"github.com/detourhq/detour/whatsapp"
 )
@@ -36,6 +39,7 @@ type Server struct {
 	log     *slog.Logger
 	store   *sqlite.DB
 	engine  *dispatch.Engine
+	verify  *verify.Service
 	sandbox *sandbox.Channel
 	sms     *sms.Channel
 	wa      *whatsapp.WhatsApp
@@ -133,6 +137,22 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		}
 		channels = append(channels, s.wa)
 	}
+	// Verification messages carry a token where the code goes: every
+	// channel gets it rendered on the way, and only then.
+	secret, err := verifySecret(cfg.Verify.Secret, cfg.Server.Data)
+	if err != nil {
+		return fail(fmt.Errorf("config: verify.secret: %w", err))
+	}
+	renderer, err := verify.NewRenderer(verify.RendererConfig{Store: store, Secret: secret, Clock: opts.Clock,
+		TemplateChannels: []string{whatsapp.Channel}})
+	if err != nil {
+		return fail(err)
+	}
+	var names []string
+	for i, ch := range channels {
+		names = append(names, ch.Name())
+		channels[i] = renderer.Wrap(ch)
+	}
 	d := cfg.Dispatch
 	s.engine, err = dispatch.New(dispatch.Config{
 		Store: store, Channels: channels, Clock: opts.Clock, Logger: opts.Logger,
@@ -160,10 +180,20 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return fail(err)
 	}
+	v := cfg.Verify
+	s.verify, err = verify.New(verify.Config{
+		Messages: s.engine, Store: store, Secret: secret, Clock: opts.Clock, Logger: opts.Logger,
+		Channels: verifyChannels(v.Channels, names, cfg.Messages.Policy()), Known: names,
+		FallbackAfter: v.FallbackAfter, Expiry: v.Expiry, CodeLength: v.CodeLength, Locale: v.Locale,
+		Template: v.WhatsApp.Template, Brand: v.Brand, Limits: v.Limits,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("config: verify: %w", err))
+	}
 	apiHandler, err := api.New(api.Config{
 		Messages: s.engine, Keys: store, Ready: store.Ready, Registry: opts.Registry, Logger: opts.Logger,
 		Clock: opts.Clock, MaxBodyBytes: cfg.Server.MaxBodyBytes, RateLimit: cfg.Server.RateLimit, RateBurst: cfg.Server.RateBurst,
-		Routes: s.routes, Events: store, Webhooks: store, Health: s.health, Extras: opts.Extras,
+		Routes: s.routes, Events: store, Webhooks: store, Health: s.health, Extras: opts.Extras, Verifications: s.verify,
 		WebhookURL: func(raw string) error { return webhook.ValidateURL(raw, wh.AllowPrivateNetworks) },
 		WebhookSecretValid: func(secret string) bool {
 			_, err := webhook.ParseSecret(secret)
@@ -182,6 +212,26 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		s.handler = mux
 	}
 	return s, nil
+}
+
+// verifyChannels returns the configured verification channels that exist,
+// in order; with none, the default policy's channels.
+func verifyChannels(want, configured []string, policy []detour.Step) []string {
+	var out []string
+	for _, ch := range want {
+		if slices.Contains(configured, ch) {
+			out = append(out, ch)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, st := range policy {
+		if !slices.Contains(out, st.Channel) && len(out) < verify.MaxChannels {
+			out = append(out, st.Channel)
+		}
+	}
+	return out
 }
 
 // lastInbound tells the WhatsApp channel when a user last wrote to a
@@ -233,6 +283,11 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+
+	if err := s.verify.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -261,6 +316,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Store returns the node's store.
 func (s *Server) Store() *sqlite.DB { return s.store }
 
+// Verify returns the node's verification service.
+func (s *Server) Verify() *verify.Service { return s.verify }
+
 // Engine returns the node's dispatcher.
 func (s *Server) Engine() *dispatch.Engine { return s.engine }
 
@@ -284,6 +342,7 @@ func (s *Server) Stop(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+		s.verify.Stop()
 		s.engine.Stop()
 		s.health.Stop()
 		s.bg.Wait()

@@ -78,6 +78,12 @@ func Run(t *testing.T, h Harness) {
 		{"InboundEvents", testInboundEvents},
 		{"WaitingOn", testWaitingOn},
 		{"AddEvent", testAddEvent},
+		{"VerificationCreateAndGet", testVerificationCreateAndGet},
+		{"VerificationOnePending", testVerificationOnePending},
+		{"VerificationCreateRace", testVerificationCreateRace},
+		{"VerificationUpdate", testVerificationUpdate},
+		{"VerificationChecksRace", testVerificationChecksRace},
+		{"VerificationExpire", testVerificationExpire},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -90,3 +90,66 @@ func TestSendAndGetThroughTheCLI(t *testing.T) {
 		t.Fatalf("a missing key must say how to give one: %v", err)
 	}
 }
+
+func TestVerifyThroughTheCLI(t *testing.T) {
+	data := t.TempDir()
+	cfg, err := config.Load("", nil, map[string]any{"server.addr": "127.0.0.1:0", "server.data": data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(context.Background(), cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	out, err := run(t, "keys", "create", "--tenant", "cli", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DETOUR_URL", "http://"+srv.Addr())
+	t.Setenv("DETOUR_API_KEY", strings.TrimSpace(out))
+
+	out, err = run(t, "verify", "start", "+447400123456", "--code-length", "8", "--locale", "de", "--brand", "Acme")
+	if err != nil {
+		t.Fatalf("verify start: %v", err)
+	}
+	var v struct {
+		ID         string `json:"id"`
+		Status     string `json:"status"`
+		ChecksLeft int    `json:"checks_left"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Status != "pending" {
+		t.Fatalf("verify start printed %s (%v)", out, err)
+	}
+	var code string
+	for deadline := time.Now().Add(10 * time.Second); code == ""; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no code was sent")
+		}
+		if sent := srv.Sandbox().Sent("+447400123456"); len(sent) > 0 {
+			text := sent[0].Content.Text // "Acme: Ihr Code lautet 12345678. Er läuft in 10 Minuten ab."
+			code = strings.TrimSuffix(strings.Fields(text)[4], ".")
+		}
+	}
+	if _, err := run(t, "verify", "check", v.ID, "00000000"); err == nil || !strings.Contains(err.Error(), "4 checks left") {
+		t.Fatalf("a wrong code must fail the command: %v", err)
+	}
+	root := newRoot()
+	var stdout bytes.Buffer
+	root.SetOut(&stdout)
+	root.SetIn(strings.NewReader(code + "\n"))
+	root.SetArgs([]string{"verify", "check", v.ID, "-"})
+	if err := root.ExecuteContext(context.Background()); err != nil || !strings.Contains(stdout.String(), `"approved"`) {
+		t.Fatalf("check with the code on stdin: %v %s", err, stdout.String())
+	}
+	out, err = run(t, "verify", "get", v.ID)
+	if err != nil || !strings.Contains(out, `"approved"`) || strings.Contains(out, code) {
+		t.Fatalf("verify get: %v %s", err, out)
+	}
+	if _, err := run(t, "verify", "cancel", v.ID); err == nil || !strings.Contains(err.Error(), "verification_not_pending") {
+		t.Fatalf("cancel of an approved verification: %v", err)
+	}
+}
