@@ -91,8 +91,12 @@ func printDrill(out io.Writer, rep *drill.Report) {
 			by["whatsapp"], by["sms"], rep.P50DeliverS[p], rep.P99DeliverS[p])
 	}
 	fmt.Fprintf(out, "\nsent %d, delivered %d, lost %d, duplicates %d\n", rep.Sent, rep.Delivered, rep.Lost, rep.Duplicates)
-	fmt.Fprintf(out, "silent outage detected after %s (from missing receipts), hard failure seen after %s, recovery after %s\n",
-		secs(rep.SilentDetectS), secs(rep.HardDetectS), secs(rep.RecoverDetectS))
+	hard := "down after " + secs(rep.HardDetectS)
+	if rep.HardAlreadyDown {
+		hard = "already down (a probe met the hard failure after " + secs(rep.HardSeenS) + ")"
+	}
+	fmt.Fprintf(out, "silent outage detected after %s from the missing receipts; when WhatsApp failed outright it was %s;\n"+
+		"recovery seen after %s\n", secs(rep.SilentDetectS), hard, secs(rep.RecoverDetectS))
 	if rep.P99DetectedS != nil {
 		fmt.Fprintf(out, "p99 time to phone while the outage was known: %.2fs\n", *rep.P99DetectedS)
 	}

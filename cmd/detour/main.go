@@ -31,6 +31,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newKeys(), newSend(), newMessages(), newVerify(), newDemo(), newLoad(), newCheck(), newSim(), newChannels())
+	root.AddCommand(newServe(), newKeys(), newSend(), newMessages(), newVerify(), newDemo(), newLoad(), newCheck(), newSim(), newChannels(), newDrill())
 	return root
 }
