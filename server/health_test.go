@@ -19,8 +19,12 @@ func TestForcedDownRoute(t *testing.T) {
 	if got := ch.body["data"].([]any)[0].(map[string]any); got["channel"] != "sandbox" || got["state"] != "down" {
 		t.Fatalf("channels: %s", ch.raw)
 	}
-	ev := n.do("GET", "/v1/events?type=channel.health", key, "")
-	data := ev.body["data"].([]any)
+	var ev reply
+	var data []any
+	for end := time.Now().Add(5 * time.Second); len(data) == 0 && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		ev = n.do("GET", "/v1/events?type=channel.health", key, "")
+		data = ev.body["data"].([]any)
+	}
 	if len(data) != 1 {
 		t.Fatalf("events: %s", ev.raw)
 	}

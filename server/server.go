@@ -45,11 +45,17 @@ type Server struct {
 	wa      *whatsapp.WhatsApp
 	hooks   *webhook.Dispatcher
 	health  *health.Monitor
-	bg      sync.WaitGroup // background work to finish before the store closes
-	hookCli *webhook.Client
-	handler http.Handler
-	http    *http.Server
-	ln      net.Listener
+
+	healthMu      sync.Mutex
+	healthQueue   []health.Transition // changes healthWorker has yet to act on
+	healthWake    chan struct{}
+	healthStop    chan struct{}
+	healthDone    chan struct{}
+	healthRunning bool
+	hookCli       *webhook.Client
+	handler       http.Handler
+	http          *http.Server
+	ln            net.Listener
 
 	stopOnce sync.Once
 	stopErr  error
@@ -82,7 +88,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, fmt.Errorf("opening the data directory %s: %w", cfg.Server.Data, err)
 	}
-	s := &Server{cfg: cfg, log: opts.Logger, store: store, served: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: opts.Logger, store: store, served: make(chan error, 1),
+		healthWake: make(chan struct{}, 1), healthStop: make(chan struct{}), healthDone: make(chan struct{})}
 	fail := func(err error) (*Server, error) {
 		store.Close()
 		return nil, err
@@ -279,6 +286,8 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	s.healthRunning = true
+	go func() { defer close(s.healthDone); s.healthWorker(s.healthStop) }()
 	if err := s.health.Start(ctx); err != nil {
 		ln.Close()
 		return err
@@ -345,7 +354,10 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.verify.Stop()
 		s.engine.Stop()
 		s.health.Stop()
-		s.bg.Wait()
+		close(s.healthStop)
+		if s.healthRunning {
+			<-s.healthDone
+		}
 		s.hooks.Stop()
 		s.hookCli.Close()
 		if s.sms != nil {

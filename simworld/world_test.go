@@ -98,7 +98,9 @@ func TestFallbackToSMSWhenWhatsAppIsDown(t *testing.T) {
 			t.Fatalf("whatsapp attempt while down: %+v", a)
 		}
 	}
-	if len(m.Attempts) != 4 || last.Channel != "sms" || last.Status != "delivered" {
+	// WhatsApp is retried until its retries run out or the outage
+	// detector opens its breaker, whichever comes first.
+	if len(m.Attempts) < 2 || last.Channel != "sms" || last.Status != "delivered" {
 		t.Fatalf("attempts while down: %+v", m.Attempts)
 	}
 	got = n.handset(phone, 2)
@@ -109,6 +111,11 @@ func TestFallbackToSMSWhenWhatsAppIsDown(t *testing.T) {
 
 	if err := n.World.SetMode(simworld.WhatsApp, simworld.Silent); err != nil {
 		t.Fatal(err)
+	}
+	// The detector may hold WhatsApp down after the hard outage: an
+	// operator forces it up, so that this message meets the silent one.
+	if code := n.do("POST", "/v1/channels/whatsapp/routes/main/force", `{"state":"healthy"}`, &map[string]any{}); code != 200 {
+		t.Fatalf("force: %d", code)
 	}
 	m = n.send(phone, otp("333333"))
 	if m.Status != "delivered" || m.Channel != "sms" || len(m.Attempts) != 2 || m.Attempts[0].Status != "sent" {
