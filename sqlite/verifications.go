@@ -134,9 +134,8 @@ func saveVerification(ctx context.Context, tx *wtx, before detour.VerificationSt
 	if ev == nil {
 		return nil
 	}
-	_, err = tx.exec(ctx, `INSERT INTO events (id, tenant_id, type, message_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		ev.ID, ev.TenantID, ev.Type, ev.MessageID, string(ev.Data), micros(ev.CreatedAt))
-	if err != nil {
+	// With its webhook deliveries; one verification's events in order.
+	if err := insertEvent(ctx, tx, ev, "ver:"+v.ID, ""); err != nil {
 		return fmt.Errorf("event for verification %s: %w", v.ID, err)
 	}
 	return nil

@@ -84,6 +84,7 @@ func Run(t *testing.T, h Harness) {
 		{"VerificationUpdate", testVerificationUpdate},
 		{"VerificationChecksRace", testVerificationChecksRace},
 		{"VerificationExpire", testVerificationExpire},
+		{"VerificationEventDelivered", testVerificationEventDelivered},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -301,3 +301,22 @@ func testVerificationExpire(t *testing.T, e *env) {
 		t.Fatalf("events %+v", evs)
 	}
 }
+
+// testVerificationEventDelivered: a verification's end is queued for the
+// endpoints that want verification.status, with the change.
+func testVerificationEventDelivered(t *testing.T, e *env) {
+	ten := e.tenant()
+	ep := e.endpoint(ten, detour.EventVerificationStatus)
+	e.createEndpoint(t, ep)
+	v, _ := e.createVerification(t, e.verification(ten, "+447400123456", t0), false)
+	if _, err := e.s.UpdateVerification(e.ctx, ten, v.ID, func(v *detour.Verification) error {
+		v.SetStatus(detour.VerificationApproved, t0.Add(time.Second))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ds := e.dueHooks(t, t0.Add(time.Minute))
+	if len(ds) != 1 || ds[0].EndpointID != ep.ID || ds[0].Event.Type != detour.EventVerificationStatus {
+		t.Fatalf("deliveries %+v", ds)
+	}
+}
