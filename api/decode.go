@@ -176,3 +176,23 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// readJSON reads and strictly decodes a JSON body into v. With optional,
+// an empty body (with or without a JSON content type) decodes as {}.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	if optional && r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	if err := checkJSONContentType(r); err != nil {
+		return err
+	}
+	buf, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	defer bodyPool.Put(buf)
+	if optional && buf.Len() == 0 {
+		return nil
+	}
+	return decodeObject(buf.Bytes(), v)
+}

@@ -36,17 +36,7 @@ func (s *Server) registerExtra(x Extra) (err error) {
 	}
 	op := &operation{method: x.Method, path: x.Path, auth: true,
 		handle: func(s *Server, w http.ResponseWriter, r *http.Request, _ *detour.APIKey) error {
-			decode := func(v any) error {
-				if err := checkJSONContentType(r); err != nil {
-					return err
-				}
-				buf, err := readBody(w, r, s.cfg.MaxBodyBytes)
-				if err != nil {
-					return err
-				}
-				defer bodyPool.Put(buf)
-				return decodeObject(buf.Bytes(), v)
-			}
+			decode := func(v any) error { return s.readJSON(w, r, v, false) }
 			v, err := x.Handle(r, decode)
 			if err != nil {
 				return err
