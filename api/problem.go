@@ -45,7 +45,7 @@ var problemTypes = map[detour.Code]problemType{
 	detour.CodeInternal:            {http.StatusInternalServerError, "Internal error"},
 
 	detour.CodeNotPending:              {http.StatusConflict, "Verification not pending"},
-	detour.CodeVerifyCountryBlocked:    {http.StatusUnprocessableEntity, "Country not allowed"},
+	detour.CodeVerifyCountryBlocked:    {http.StatusTooManyRequests, "Country not allowed"},
 	detour.CodeVerifyRateLimited:       {http.StatusTooManyRequests, "Too many verifications to this number"},
 	detour.CodeVerifyTenantRateLimited: {http.StatusTooManyRequests, "Too many verifications"},
 	detour.CodeVerifyPrefixVelocity:    {http.StatusTooManyRequests, "Too many numbers in this prefix"},

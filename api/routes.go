@@ -122,7 +122,7 @@ func operations() []*operation {
 				"and sends nothing (`\"new\": true` cancels it and starts anew). " +
 				"Abuse controls answer 429 with Retry-After: `verify_rate_limited` (messages to this number), `verify_tenant_rate_limited` " +
 				"(all of your verification messages), `verify_prefix_velocity` (too many distinct numbers sharing this number's first digits: " +
-				"the SMS-pumping pattern); a number of a country outside the allow-list is 422 `verify_country_blocked`.",
+				"the SMS-pumping pattern), `verify_country_blocked` (a country outside the allow-list; Retry-After is a day).",
 			body: "VerificationRequest",
 			success: response{status: http.StatusCreated, description: "A new verification: its code is on its way.", contentType: ctJSON,
 				schema: ref("Verification"), headers: map[string]string{"Location": "The path of the verification."}},

@@ -232,8 +232,11 @@ func TestVerificationsOverHTTP(t *testing.T) {
 		{`{"to":"+33612345678"}`, "verify_country_blocked"},
 	} {
 		status := 422
-		if bad.code == "invalid_request" || bad.code == "invalid_type" {
+		switch bad.code {
+		case "invalid_request", "invalid_type":
 			status = 400
+		case "verify_country_blocked":
+			status = 429
 		}
 		a := step("bad start "+bad.body, "POST", start, start, vs.keyA, bad.body, status, bad.code)
 		if status == 400 && a.p.Field == "" {

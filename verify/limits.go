@@ -90,12 +90,20 @@ func newLimiter(l Limits) *limiter {
 	return lim
 }
 
+// CountryRetryAfter is the Retry-After of a number whose country is not
+// in the allow-list.
+const CountryRetryAfter = 24 * time.Hour
+
 // country refuses a number of a region not in the allow-list.
 func (l *limiter) country(region string) error {
 	if l.countries == nil || l.countries[region] {
 		return nil
 	}
-	return detour.FieldErrorf(detour.CodeVerifyCountryBlocked, "to", "verifications to numbers of this country (%s) are not allowed", region)
+	// Like every abuse control it answers 429 with Retry-After: a day,
+	// since only a change of the allow-list lets it pass.
+	e := detour.FieldErrorf(detour.CodeVerifyCountryBlocked, "to", "verifications to numbers of this country (%s) are not allowed", region)
+	e.RetryAfter = CountryRetryAfter
+	return e
 }
 
 // take counts one message of tenant to number at now, or refuses it with

@@ -88,7 +88,7 @@ func TestCountryAllowList(t *testing.T) {
 	if l.country("GB") != nil || l.country("ES") != nil {
 		t.Fatal("allowed countries refused")
 	}
-	if e, ok := l.country("FR").(*detour.Error); !ok || e.Code != detour.CodeVerifyCountryBlocked || e.Field != "to" || e.RetryAfter != 0 {
+	if e, ok := l.country("FR").(*detour.Error); !ok || e.Code != detour.CodeVerifyCountryBlocked || e.Field != "to" || e.RetryAfter != CountryRetryAfter {
 		t.Fatalf("FR: %v", e)
 	}
 	if newLimiter(Limits{}).country("FR") != nil {
