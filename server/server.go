@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.hooks, err = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Store: store, Client: s.hookCli, Clock: opts.Clock, Logger: opts.Logger.With("part", "webhooks"),
 		Queued: store.DeliveriesQueued(), Metrics: webhook.NewMetrics(opts.Registry),
-		Concurrency: wh.Concurrency, Lease: wh.Timeout + time.Minute, RetryWindow: wh.RetryWindow,
+		Concurrency: wh.Concurrency, Lease: wh.Timeout + 5*time.Second, RetryWindow: wh.RetryWindow,
 		DisableAfter: wh.DisableAfter, DisableFailures: wh.DisableFailures,
 	})
 	if err != nil {

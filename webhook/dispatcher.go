@@ -43,7 +43,7 @@ func DefaultDispatcherConfig() DispatcherConfig {
 	return DispatcherConfig{
 		Concurrency:     64,
 		Batch:           256,
-		Lease:           DefaultTimeout + time.Minute,
+		Lease:           DefaultTimeout + 5*time.Second, // a try ends within the timeout; its record follows at once
 		PollInterval:    time.Second,
 		RetryWindow:     RetryWindow,
 		DisableAfter:    5 * 24 * time.Hour,

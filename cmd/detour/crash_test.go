@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,7 +131,10 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 	env := []string{"DETOUR_DISPATCH__LEASE=3s", "DETOUR_DISPATCH__SEND_TIMEOUT=2s", "DETOUR_LOG__LEVEL=warn",
 		"DETOUR_SERVER__RATE_LIMIT=1000000", "DETOUR_SERVER__RATE_BURST=1000000"}
 	addr := freeAddr(t)
-	srv := startServer(t, data, addr, env...)
+	serveArgs := []string{"--allow-private-webhooks"}
+	srv := startServerArgs(t, data, addr, serveArgs, env...)
+	hooks := newHookLog(t)
+	hooks.register(t, addr, key)
 
 	const total, clients, killAfter = 2000, 32, 900
 	type result struct {
@@ -188,7 +192,7 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 	}
 	t.Logf("killed after %d of %d acknowledged", nAcked, total)
 
-	srv = startServer(t, data, addr, env...)
+	srv = startServerArgs(t, data, addr, serveArgs, env...)
 	list := func() map[string]wireMessage {
 		all := map[string]wireMessage{}
 		cursor := ""
@@ -285,6 +289,15 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 	}
 	t.Logf("final statuses: %v", counts)
 
+	// Every message's final status reached the webhook receiver, each
+	// message's events in order, whatever the kill interrupted (at least
+	// once: a delivery made but not recorded is made again).
+	final := map[string]string{}
+	for _, m := range stored {
+		final[m.ID] = m.Status
+	}
+	hooks.waitFor(t, final, 60*time.Second)
+
 	// SIGTERM drains and exits cleanly; then the offline consistency check.
 	srv.Process.Signal(syscall.SIGTERM)
 	if err := srv.Wait(); err != nil {
@@ -292,5 +305,92 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 	}
 	if out, err := exec.Command(binary(t), "check", "--data", data).CombinedOutput(); err != nil {
 		t.Fatalf("detour check after the crash: %v\n%s", err, out)
+	}
+}
+
+// hookLog is a webhook receiver that keeps every message.status event by
+// message, in arrival order.
+type hookLog struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got map[string][]hookEvent // by message id
+	n   int
+}
+
+type hookEvent struct{ id, status string }
+
+func newHookLog(t *testing.T) *hookLog {
+	h := &hookLog{got: map[string][]hookEvent{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			ID, Type  string
+			MessageID string `json:"message_id"`
+			Data      struct{ Status string }
+		}
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil || r.Header.Get("webhook-id") != b.ID {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		h.mu.Lock()
+		h.got[b.MessageID] = append(h.got[b.MessageID], hookEvent{b.ID, b.Data.Status})
+		h.n++
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// register makes the receiver an endpoint of key's tenant.
+func (h *hookLog) register(t *testing.T, addr, key string) {
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/webhook-endpoints",
+		strings.NewReader(`{"url":"`+h.srv.URL+`","event_types":["message.status"]}`))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register the webhook endpoint: %d", resp.StatusCode)
+	}
+}
+
+// waitFor waits until every message's final status has arrived, then
+// checks that each message's events arrived in order (repeats allowed).
+func (h *hookLog) waitFor(t *testing.T, final map[string]string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		h.mu.Lock()
+		missing := 0
+		for id, st := range final {
+			evs := h.got[id]
+			if len(evs) == 0 || evs[len(evs)-1].status != st {
+				missing++
+			}
+		}
+		n := h.n
+		h.mu.Unlock()
+		if missing == 0 {
+			t.Logf("webhooks: %d deliveries, every final status arrived", n)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages' final status never reached the webhook receiver", missing)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, evs := range h.got {
+		last := ""
+		for _, ev := range evs {
+			if ev.id < last {
+				t.Fatalf("message %s: event %s arrived after %s", id, ev.id, last)
+			}
+			last = ev.id
+		}
 	}
 }
