@@ -171,3 +171,37 @@ func TestWebhookSSRF(t *testing.T) {
 		t.Fatalf("%d messages stored", c)
 	}
 }
+
+// TestWebhookSecretsNeverLogged: signing secrets (made, rotated, used to
+// sign failing and succeeding deliveries) never reach the logs.
+func TestWebhookSecretsNeverLogged(t *testing.T) {
+	n := start(t, func(c *config.Config) { c.Webhooks.AllowPrivateNetworks = true })
+	key := n.key("acme")
+	sink := newHookSink(t) // refuses everything: it trusts no secret
+	r := n.do("POST", "/v1/webhook-endpoints", key, `{"url":"`+sink.srv.URL+`"}`)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	secrets := []string{r.body["secret"].(string)}
+	rot := n.do("POST", "/v1/webhook-endpoints/"+r.body["id"].(string)+"/rotate-secret", key, `{}`)
+	secrets = append(secrets, rot.body["secret"].(string))
+	n.do("POST", "/v1/messages", key, `{"to":"+447400123456","content":{"text":"hi"}}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		sink.mu.Lock()
+		bad := sink.bad
+		sink.mu.Unlock()
+		if bad >= 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	n.stop()
+	logs := n.logs.String()
+	for _, s := range secrets {
+		body := strings.TrimPrefix(s, webhook.SecretPrefix)
+		if strings.Contains(logs, s) || strings.Contains(logs, body) {
+			t.Fatalf("logs carry a webhook secret:\n%s", logs)
+		}
+	}
+}
