@@ -69,7 +69,7 @@ type Dispatcher struct {
 
 	results chan detour.DeliveryResult
 	slots   chan struct{}
-	freed   chan struct{} // a slot was freed (coalesced)
+	freed   chan struct{} // a slot was freed or tries recorded (coalesced)
 
 	flyMu    sync.Mutex
 	inflight map[try]bool // tries in flight or recorded lately
@@ -184,10 +184,7 @@ func (d *Dispatcher) run(ctx context.Context) {
 					defer sends.Done()
 					d.results <- d.deliver(ctx, del, eps[del.EndpointID])
 					<-d.slots
-					select {
-					case d.freed <- struct{}{}:
-					default:
-					}
+					d.wake()
 				}()
 			}
 		}
@@ -196,8 +193,13 @@ func (d *Dispatcher) run(ctx context.Context) {
 		case leased > 0 && leased == min(free, d.cfg.Batch):
 			wait = 0 // there may be more due
 		case leased == 0 && free > 0:
+			// A delivery due but not leased waits behind an earlier one of
+			// its chain, whose recording wakes us: only future ones set
+			// the wait.
 			if at, ok, err := d.cfg.Store.NextDelivery(ctx); err == nil && ok {
-				wait = min(wait, max(at.Sub(d.cfg.Clock.Now()), 10*time.Millisecond))
+				if until := at.Sub(d.cfg.Clock.Now()); until > 0 {
+					wait = min(wait, max(until, 10*time.Millisecond))
+				}
 			}
 		}
 		if wait == 0 {
@@ -257,6 +259,7 @@ func (d *Dispatcher) record() {
 			continue
 		}
 		d.cfg.Metrics.observe(batch)
+		d.wake() // the next of each chain may go now
 		for _, r := range batch {
 			// Remembered a while after it is recorded: a lease taken just
 			// before the record committed may still hand it out again.
@@ -274,6 +277,14 @@ func (d *Dispatcher) record() {
 type try struct {
 	id string
 	n  int
+}
+
+// wake tells the loop that a slot was freed or tries were recorded.
+func (d *Dispatcher) wake() {
+	select {
+	case d.freed <- struct{}{}:
+	default:
+	}
 }
 
 // take marks try n of delivery id as made here, false if it already was.
