@@ -29,8 +29,13 @@ func ParseE164(s string) (number, region string, err error) {
 		return bad("a country code never starts with 0")
 	}
 	num, perr := phonenumbers.Parse(s, "")
-	if perr != nil || !phonenumbers.IsValidNumber(num) {
+	if perr != nil {
 		return bad("to is not a valid phone number for its country")
 	}
-	return s, phonenumbers.GetRegionCodeForNumber(num), nil
+	// IsValidNumber would look the region up itself: look it up once.
+	region = phonenumbers.GetRegionCodeForNumber(num)
+	if region == "" || !phonenumbers.IsValidNumberForRegion(num, region) {
+		return bad("to is not a valid phone number for its country")
+	}
+	return s, region, nil
 }
