@@ -131,6 +131,11 @@ type DeliveryResult struct {
 	NextAt time.Time
 	// Disable disables the endpoint with this reason ("" leaves it).
 	Disable string
+	// DisableAfterTries and DisableAfter, when set, disable the endpoint
+	// as "failing" once its failure streak, as stored with this try,
+	// counts that many tries over at least that long.
+	DisableAfterTries int
+	DisableAfter      time.Duration
 	// Succeeded resets the endpoint's failure streak; otherwise the streak
 	// grows.
 	Succeeded bool
@@ -199,7 +204,6 @@ func NewWebhookSecret() Secret {
 // EndpointDisabledData is the body of a webhook_endpoint.disabled event.
 type EndpointDisabledData struct {
 	EndpointID   string    `json:"endpoint_id"`
-	URL          string    `json:"url,omitempty"`
 	Reason       string    `json:"reason"`
 	Failures     int       `json:"failures"`
 	FailingSince time.Time `json:"failing_since,omitzero"`

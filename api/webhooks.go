@@ -356,14 +356,12 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, key *detou
 	now := s.clock.Now()
 	secret := detour.NewWebhookSecret()
 	e, err := s.cfg.Webhooks.UpdateEndpoint(r.Context(), key.TenantID, id, func(e *detour.WebhookEndpoint) error {
-		// The current secret expires after the overlap; older ones keep
-		// their expiry. Expired ones are dropped.
+		// The current secret keeps signing for the overlap; older ones
+		// stop now: never more than two at once.
 		kept := []detour.EndpointSecret{{Secret: secret, CreatedAt: now}}
 		for _, old := range e.Secrets {
-			if old.ExpiresAt.IsZero() {
+			if old.ExpiresAt.IsZero() && overlap > 0 {
 				old.ExpiresAt = now.Add(overlap)
-			}
-			if now.Before(old.ExpiresAt) {
 				kept = append(kept, old)
 			}
 		}

@@ -246,7 +246,7 @@ func webhookSchemas() map[string]any {
 				"to":   withDesc(str(""), "Our number or short code."), "text": str(""), "received_at": dateTime(""),
 			}),
 		"EndpointDisabledData": object("The body of a webhook_endpoint.disabled event.", []string{"endpoint_id", "reason", "failures"}, map[string]any{
-			"endpoint_id": idSchema("whe_"), "url": str(""), "reason": strEnum("", "gone", "failing"),
+			"endpoint_id": idSchema("whe_"), "reason": strEnum("", "gone", "failing"),
 			"failures": count(""), "failing_since": dateTime(""),
 		}),
 	}

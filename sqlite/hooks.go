@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/detourhq/detour"
@@ -101,10 +103,25 @@ func insertEvent(ctx context.Context, tx *wtx, ev *detour.Event, chain, callback
 	return insertDelivery(ctx, tx, callback, ev, chain, callbackURL)
 }
 
+// insertDelivery queues ev for e. It is due now (the store's clock: an
+// event may carry a provider's older time), or when the pending delivery
+// ahead of it in its chain is, so that what cannot go yet stays out of
+// the due scans.
 func insertDelivery(ctx context.Context, tx *wtx, e *detour.WebhookEndpoint, ev *detour.Event, chain, url string) error {
-	_, err := tx.exec(ctx, `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_tenant, chain, url,
+	now := micros(tx.w.now())
+	next := now
+	var ahead int64
+	err := tx.queryRow(ctx, `SELECT next_at FROM webhook_deliveries WHERE endpoint_id = ? AND chain = ? AND status = 'pending'
+		ORDER BY id LIMIT 1`, e.ID, chain).Scan(&ahead)
+	switch {
+	case err == nil:
+		next = max(next, ahead)
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	_, err = tx.exec(ctx, `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_tenant, chain, url,
 		status, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-		tx.w.ids.New("whd_"), e.TenantID, e.ID, ev.ID, ev.TenantID, chain, url, micros(ev.CreatedAt), micros(ev.CreatedAt))
+		tx.w.ids.New("whd_"), e.TenantID, e.ID, ev.ID, ev.TenantID, chain, url, next, now)
 	if err == nil {
 		tx.w.newDeliveries = true
 	}

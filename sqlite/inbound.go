@@ -36,7 +36,7 @@ func (db *DB) SaveInbound(ctx context.Context, in *detour.Inbound) (*detour.Inbo
 			return err
 		}
 		// One user's messages reach an endpoint in the order they came.
-		return insertEvent(ctx, tx, detour.InboundEvent(in), "from:"+in.From, "")
+		return insertEvent(ctx, tx, detour.InboundEvent(in), inboundChain(in.From), "")
 	})
 	if err != nil {
 		return nil, false, wrap("save inbound message", err)

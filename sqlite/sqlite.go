@@ -153,7 +153,7 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: prepare %q: %w", q, err)
 		}
 	}
-	db.w = startWriter(conn, opts.MaxBatch, opts.Logger, cache, db.ids)
+	db.w = startWriter(conn, opts.MaxBatch, opts.Logger, cache, db.ids, opts.Now)
 	ok = true
 	return db, nil
 }

@@ -135,7 +135,7 @@ func saveVerification(ctx context.Context, tx *wtx, before detour.VerificationSt
 		return nil
 	}
 	// With its webhook deliveries; one verification's events in order.
-	if err := insertEvent(ctx, tx, ev, "ver:"+v.ID, ""); err != nil {
+	if err := insertEvent(ctx, tx, ev, verificationChain(v.ID), ""); err != nil {
 		return fmt.Errorf("event for verification %s: %w", v.ID, err)
 	}
 	return nil

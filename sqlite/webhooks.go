@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -65,12 +66,19 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, fn func(*
 		if err := updateEndpoint(ctx, tx, e); err != nil {
 			return err
 		}
-		if wasDisabled && !e.Disabled {
-			if _, err := tx.exec(ctx, `UPDATE webhook_deliveries SET next_at = ? WHERE endpoint_id = ? AND status = 'pending'`,
-				micros(e.UpdatedAt), id); err != nil {
+		switch {
+		case wasDisabled && !e.Disabled:
+			// Resumed, each with a fresh retry window.
+			now := micros(tx.w.now())
+			if _, err := tx.exec(ctx, `UPDATE webhook_deliveries SET next_at = ?, created_at = ? WHERE endpoint_id = ? AND status = 'pending'`,
+				now, now, id); err != nil {
 				return err
 			}
 			tx.w.newDeliveries = true
+		case !wasDisabled && e.Disabled:
+			if err := parkDeliveries(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		out = e
 		return nil
@@ -90,6 +98,15 @@ func updateEndpoint(ctx context.Context, tx *wtx, e *detour.WebhookEndpoint) err
 	return mustAffect(tx.exec(ctx, `UPDATE webhook_endpoints SET kind = ?, url = ?, description = ?, event_types = ?,
 		secrets = ?, disabled_at = ?, disabled_reason = ?, failing_since = ?, failures = ?, created_at = ?, updated_at = ?
 		WHERE id = ?`, append(args[2:], e.ID)...))
+}
+
+// parked is the next_at of the pending deliveries of a disabled endpoint:
+// never due, so the due scans never meet them.
+const parked = math.MaxInt64
+
+func parkDeliveries(ctx context.Context, tx *wtx, endpointID string) error {
+	_, err := tx.exec(ctx, `UPDATE webhook_deliveries SET next_at = ? WHERE endpoint_id = ? AND status = 'pending'`, int64(parked), endpointID)
+	return err
 }
 
 // DeleteEndpoint deletes a tenant's endpoint with its deliveries and log.
@@ -301,8 +318,13 @@ func (c *endpointChange) apply(r detour.DeliveryResult) {
 			e.FailingSince = a.At
 		}
 	}
-	if r.Disable != "" && !e.Disabled {
-		e.Disabled, e.DisabledAt, e.DisabledReason, c.disabled = true, a.At, r.Disable, true
+	reason := r.Disable
+	if reason == "" && !r.Succeeded && r.DisableAfterTries > 0 && e.Failures >= r.DisableAfterTries &&
+		a.At.Sub(e.FailingSince) >= r.DisableAfter {
+		reason = "failing"
+	}
+	if reason != "" && !e.Disabled {
+		e.Disabled, e.DisabledAt, e.DisabledReason, c.disabled = true, a.At, reason, true
 	}
 	e.UpdatedAt = a.At
 }
@@ -320,7 +342,10 @@ func (c *endpointChange) save(ctx context.Context, tx *wtx) error {
 	if !c.disabled {
 		return nil
 	}
-	body, _ := json.Marshal(detour.EndpointDisabledData{EndpointID: e.ID, URL: e.URL, Reason: e.DisabledReason,
+	if err := parkDeliveries(ctx, tx, e.ID); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(detour.EndpointDisabledData{EndpointID: e.ID, Reason: e.DisabledReason,
 		Failures: e.Failures, FailingSince: e.FailingSince.UTC()})
 	return insertEvent(ctx, tx, &detour.Event{TenantID: e.TenantID, Type: detour.EventEndpointDisabled, Data: body,
 		CreatedAt: e.DisabledAt}, "", "")
@@ -418,10 +443,7 @@ func (db *DB) Replay(ctx context.Context, tenantID, eventID, endpointID string, 
 		if err != nil {
 			return err
 		}
-		chain := ev.MessageID
-		if chain == "" {
-			chain = ev.ID
-		}
+		chain := chainOf(ev)
 		callbackURL := ""
 		if ev.MessageID != "" && ev.Type == detour.EventMessageStatus {
 			if err := tx.queryRow(ctx, `SELECT callback_url FROM messages WHERE id = ?`, ev.MessageID).Scan(&callbackURL); err != nil &&
@@ -435,6 +457,8 @@ func (db *DB) Replay(ctx context.Context, tenantID, eventID, endpointID string, 
 			switch {
 			case endpointID != "" && e.ID != endpointID:
 				continue
+			case endpointID != "" && e.Disabled:
+				return detour.FieldErrorf(detour.CodeInvalidRequest, "endpoint_id", "the endpoint is disabled: enable it first")
 			case endpointID != "":
 				found = true
 			case e.Disabled:
@@ -472,3 +496,28 @@ func (db *DB) Replay(ctx context.Context, tenantID, eventID, endpointID string, 
 	slices.SortFunc(out, func(a, b *detour.WebhookDelivery) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
+
+// chainOf returns the ordering key of an event's deliveries, as its
+// writer chose it: the message, the user who wrote in, the verification,
+// or the event alone.
+func chainOf(ev *detour.Event) string {
+	if ev.MessageID != "" {
+		return ev.MessageID
+	}
+	switch ev.Type {
+	case detour.EventMessageInbound:
+		var d detour.InboundData
+		if json.Unmarshal(ev.Data, &d) == nil && d.From != "" {
+			return inboundChain(d.From)
+		}
+	case detour.EventVerificationStatus:
+		var d detour.VerificationStatusData
+		if json.Unmarshal(ev.Data, &d) == nil && d.VerificationID != "" {
+			return verificationChain(d.VerificationID)
+		}
+	}
+	return ev.ID
+}
+
+func inboundChain(from string) string    { return "from:" + from }
+func verificationChain(id string) string { return "ver:" + id }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/detourhq/detour"
 )
@@ -48,14 +49,16 @@ type writer struct {
 
 	cache *msgCache        // nil unless this process is the only writer
 	ids   *detour.IDSource // event ids
+	now   func() time.Time // the store's clock
 	hooks hookCache        // enabled webhook endpoints
 
 	newDeliveries bool          // the batch being written queued webhook deliveries
 	delivered     chan struct{} // signalled after a commit that queued deliveries
 }
 
-func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, cache *msgCache, ids *detour.IDSource) *writer {
+func startWriter(conn *sql.Conn, maxBatch int, log *slog.Logger, cache *msgCache, ids *detour.IDSource, now func() time.Time) *writer {
 	w := &writer{
+		now:      now,
 		cache:    cache,
 		ids:      ids,
 		conn:     conn,
@@ -223,6 +226,7 @@ func (w *writer) runOne(ctx context.Context, tx *wtx, o *op) error {
 		w.cache.endOp(o.err == nil)
 	}
 	if o.err != nil {
+		w.hooks.reset() // it may hold endpoints the op wrote or dropped
 		if _, err := tx.exec(ctx, "ROLLBACK TO op"); err != nil {
 			return fmt.Errorf("rollback to savepoint after %v: %w", o.err, err)
 		}

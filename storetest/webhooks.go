@@ -322,6 +322,15 @@ func testReplay(t *testing.T, e *env) {
 	if _, err := e.s.Replay(e.ctx, ten, ev.ID, e.ids.New("whe_"), t0); !errors.Is(err, detour.ErrNotFound) {
 		t.Fatalf("unknown endpoint: %v", err)
 	}
+	if _, err := e.s.UpdateEndpoint(e.ctx, ten, b.ID, func(ep *detour.WebhookEndpoint) error {
+		ep.Disabled, ep.DisabledAt, ep.DisabledReason = true, t0, "manual"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Replay(e.ctx, ten, ev.ID, b.ID, t0); detour.ErrorCode(err) != detour.CodeInvalidRequest {
+		t.Fatalf("replay to a disabled endpoint: %v", err)
+	}
 }
 
 // testInboundEvents: an inbound message is a system event: every tenant

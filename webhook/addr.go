@@ -42,9 +42,12 @@ var refusedRanges = func() []refusedRange {
 		{"240.0.0.0/4", "reserved"}, // includes 255.255.255.255, broadcast
 		{"::/128", "unspecified"},
 		{"::1/128", "loopback"},
+		{"::/96", "IPv4-compatible (deprecated)"},
+		{"64:ff9b:1::/48", "local-use NAT64"},
 		{"100::/64", "discard-only"},
 		{"2001::/23", "IETF protocol assignment"},
 		{"2001:db8::/32", "documentation"},
+		{"3fff::/20", "documentation"},
 		{"fc00::/7", "private (unique local)"},
 		{"fe80::/10", "link-local"},
 		{"fec0::/10", "site-local"},

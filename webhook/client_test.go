@@ -277,6 +277,8 @@ func TestValidateURL(t *testing.T) {
 		{"http://[fd00::1]/", false, "unique local"},
 		{"http://[fe80::1]/", false, "link-local"},
 		{"http://[::ffff:127.0.0.1]/", false, "loopback"},
+		{"http://[64:ff9b:1::a00:1]/", false, "NAT64"},
+		{"http://[3fff::1]/", false, "documentation"},
 		{"http://224.0.0.1/", false, "multicast"},
 		{"ftp://example.com/", true, "scheme"},
 		{"https:///path", true, "no host"},

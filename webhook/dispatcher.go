@@ -327,16 +327,17 @@ func (d *Dispatcher) deliver(ctx context.Context, del *detour.WebhookDelivery, e
 		}
 		return r
 	}
-	next := now.Add(d.backoff(r.Attempt.N))
-	if next.Sub(del.CreatedAt) > d.cfg.RetryWindow {
+	// Retried until the window since it was queued has passed; the last
+	// try falls on its end.
+	if deadline := del.CreatedAt.Add(d.cfg.RetryWindow); now.Before(deadline) {
+		r.Status, r.NextAt = detour.DeliveryPending, minTime(now.Add(d.backoff(r.Attempt.N)), deadline)
+	} else {
 		r.Status = detour.DeliveryFailed
 		r.Attempt.Outcome = "failed"
-	} else {
-		r.Status, r.NextAt = detour.DeliveryPending, next
 	}
-	if ep != nil && ep.Kind != detour.EndpointCallback && ep.Failures+1 >= d.cfg.DisableFailures &&
-		!ep.FailingSince.IsZero() && now.Sub(ep.FailingSince) >= d.cfg.DisableAfter {
-		r.Disable = "failing"
+	if ep != nil && ep.Kind != detour.EndpointCallback {
+		// The store decides on the streak as it stands when it records.
+		r.DisableAfterTries, r.DisableAfter = d.cfg.DisableFailures, d.cfg.DisableAfter
 	}
 	return r
 }
@@ -384,4 +385,11 @@ type Body struct {
 // Payload returns the body of a delivery of ev.
 func Payload(ev *detour.Event) ([]byte, error) {
 	return json.Marshal(Body{ID: ev.ID, Type: ev.Type, MessageID: ev.MessageID, CreatedAt: ev.CreatedAt.UTC(), Data: ev.Data})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
