@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -420,7 +421,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("config: %w", err))
 		}
 	}
-	errs = append(errs, c.Verify.validate(c.Dispatch)...)
+	errs = append(errs, c.Verify.validate(c.Dispatch, len(c.Channels.WhatsApp.Numbers) > 0)...)
 	names := map[string]bool{}
 	for i, r := range c.Channels.SMS.Routes {
 		if err := r.WithDefaults().Validate(i); err != nil {
@@ -443,7 +444,7 @@ func (m Messages) Policy() []detour.Step {
 }
 
 // validate checks the verification settings; errors name the field.
-func (v Verify) validate(d Dispatch) []error {
+func (v Verify) validate(d Dispatch, whatsAppOn bool) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("config: verify.%s: %s", field, fmt.Sprintf(format, args...)))
@@ -484,11 +485,11 @@ func (v Verify) validate(d Dispatch) []error {
 	if v.FallbackAfter < time.Second {
 		bad("fallback_after", "must be at least 1s")
 	}
-	for i, ch := range v.Channels {
-		if ch == whatsapp.Channel && i < len(v.Channels)-1 && v.FallbackAfter < v.WhatsApp.TemplateTTL+d.SendTimeout {
-			bad("fallback_after", "must be at least verify.whatsapp.template_ttl + dispatch.send_timeout (%s), so that WhatsApp "+
-				"gives up a message before the next channel sends", v.WhatsApp.TemplateTTL+d.SendTimeout)
-		}
+	// A request may put WhatsApp before another channel whatever the
+	// default order: with WhatsApp configured at all, the rule holds.
+	if (whatsAppOn || slices.Contains(v.Channels, whatsapp.Channel)) && v.FallbackAfter < v.WhatsApp.TemplateTTL+d.SendTimeout {
+		bad("fallback_after", "must be at least verify.whatsapp.template_ttl + dispatch.send_timeout (%s), so that WhatsApp "+
+			"gives up a message before the next channel sends", v.WhatsApp.TemplateTTL+d.SendTimeout)
 	}
 	if err := v.Limits.Validate("verify.limits"); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))

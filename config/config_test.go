@@ -137,8 +137,13 @@ func TestVerifyDefaultsAndSecret(t *testing.T) {
 	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "s3cr3t") {
 		t.Fatal("printing the configuration shows the verify secret")
 	}
-	// Without WhatsApp first, the fallback window has no floor but 1s.
-	if _, err := Load("", []string{"DETOUR_VERIFY__FALLBACK_AFTER=5s"}, map[string]any{"verify.channels": []string{"sms", "whatsapp"}}); err != nil {
+	// A request may put WhatsApp first whatever the default order: with
+	// WhatsApp among the channels the floor holds; without it, only 1s.
+	if _, err := Load("", []string{"DETOUR_VERIFY__FALLBACK_AFTER=5s"}, map[string]any{"verify.channels": []string{"sms", "whatsapp"}}); err == nil ||
+		!strings.Contains(err.Error(), "verify.fallback_after") {
+		t.Fatalf("whatsapp last, 5s fallback: %v", err)
+	}
+	if _, err := Load("", []string{"DETOUR_VERIFY__FALLBACK_AFTER=5s"}, map[string]any{"verify.channels": []string{"sms"}}); err != nil {
 		t.Fatal(err)
 	}
 }

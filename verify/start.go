@@ -280,6 +280,14 @@ func (s *Service) send(ctx context.Context, v *detour.Verification, idx int, cha
 		v.Sends[idx].MessageID = m.ID
 		return nil
 	})
+	if err == nil && v.Status != detour.VerificationPending {
+		// It ended while the message was being made (a "new" start
+		// canceled it): the message goes nowhere, and the caller hears so.
+		if _, cerr := s.msgs.CancelMessage(ctx, v.TenantID, m.ID); cerr != nil && detour.ErrorCode(cerr) != detour.CodeNotCancelable {
+			s.log.Error("verify: canceling the message of an ended verification failed", "verification", v.ID, "err", cerr)
+		}
+		return nil, nil, notPending(v)
+	}
 	return v, m, err
 }
 
