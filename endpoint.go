@@ -19,8 +19,9 @@ const (
 func KnownEventType(t string) bool { return slices.Contains(EventTypes, t) }
 
 // SystemTenant is the tenant of events that belong to the node rather than
-// to one tenant (inbound messages, health changes): every tenant lists them
-// and every subscribed endpoint receives them.
+// to one tenant (health changes, inbound messages from numbers no tenant
+// wrote to): every tenant lists them and every subscribed endpoint
+// receives them.
 const SystemTenant = ""
 
 // Endpoint kinds.

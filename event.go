@@ -102,9 +102,9 @@ type InboundData struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// InboundEvent returns the message.inbound event of in. Inbound messages
-// belong to the node, not to a tenant (yet): the event is the system
-// tenant's.
+// InboundEvent returns the message.inbound event of in, the system
+// tenant's: the store gives it to the tenant that last wrote to its
+// sender, if any.
 func InboundEvent(in *Inbound) *Event {
 	body, _ := json.Marshal(InboundData{ID: in.ID, Channel: in.Channel, Route: in.Route, From: in.From, To: in.To,
 		Text: in.Text, ReceivedAt: in.ReceivedAt.UTC()})

@@ -70,8 +70,9 @@ func operations() []*operation {
 			summary: "List events",
 			description: "The caller's events, newest first: every status change of a message (message.status), written in " +
 				"the same transaction as the change, every end of a verification (verification.status), every inbound message " +
-				"(message.inbound), health changes (channel.health) and endpoints disabled (webhook_endpoint.disabled); inbound " +
-				"messages and health changes belong to the node and every tenant sees them. Each is delivered to the webhook " +
+				"(message.inbound), health changes (channel.health) and endpoints disabled (webhook_endpoint.disabled). An inbound " +
+				"message belongs to the tenant that last wrote to its sender; health changes, and inbound messages from numbers no " +
+				"tenant wrote to, belong to the node and every tenant sees them. Each is delivered to the webhook " +
 				"endpoints that want it. Follow next_cursor for older pages.",
 			params: []param{
 				{name: "type", in: "query", description: "Only events of this type.", schema: strEnum("", detour.EventTypes...)},

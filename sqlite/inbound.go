@@ -35,8 +35,12 @@ func (db *DB) SaveInbound(ctx context.Context, in *detour.Inbound) (*detour.Inbo
 		if err != nil {
 			return err
 		}
+		ev := detour.InboundEvent(in)
+		if ev.TenantID, err = inboundTenant(ctx, tx, in.From); err != nil {
+			return err
+		}
 		// One user's messages reach an endpoint in the order they came.
-		return insertEvent(ctx, tx, detour.InboundEvent(in), inboundChain(in.From), "")
+		return insertEvent(ctx, tx, ev, inboundChain(in.From), "")
 	})
 	if err != nil {
 		return nil, false, wrap("save inbound message", err)
@@ -96,4 +100,37 @@ func scanInbound(row interface{ Scan(...any) error }) (*detour.Inbound, error) {
 	}
 	in.ReceivedAt = fromMicros(at)
 	return &in, nil
+}
+
+// maxTenantsScanned bounds the tenants inboundTenant looks through.
+const maxTenantsScanned = 1000
+
+// inboundTenant returns the tenant that last sent a message to from: the
+// one an answer belongs to. With none, the message stays the node's (the
+// system tenant: every tenant sees it). Tenants are walked one index seek
+// at a time (they are few); each answers with one more seek.
+func inboundTenant(ctx context.Context, tx *wtx, from string) (string, error) {
+	best, bestID := detour.SystemTenant, ""
+	after := ""
+	for range maxTenantsScanned {
+		var tenant sql.NullString
+		if err := tx.queryRow(ctx, `SELECT MIN(tenant_id) FROM messages WHERE tenant_id > ?`, after).Scan(&tenant); err != nil {
+			return "", err
+		}
+		if !tenant.Valid {
+			break
+		}
+		after = tenant.String
+		var id string
+		err := tx.queryRow(ctx, `SELECT id FROM messages WHERE tenant_id = ? AND to_number = ? ORDER BY id DESC LIMIT 1`,
+			tenant.String, from).Scan(&id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return "", err
+		case id > bestID:
+			best, bestID = tenant.String, id
+		}
+	}
+	return best, nil
 }

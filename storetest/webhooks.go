@@ -361,4 +361,16 @@ func testInboundEvents(t *testing.T, e *env) {
 			t.Fatalf("Event = %v", err)
 		}
 	}
+	// An answer to a tenant's message is that tenant's alone: the one
+	// that wrote to the number last.
+	e.create(t, e.message(t2, t0))
+	e.create(t, e.message(t1, t0.Add(time.Second)))
+	if _, _, err := e.s.SaveInbound(e.ctx, e.inbound("+447400123456", "mo-2")); err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := e.s.Events(e.ctx, detour.EventFilter{TenantID: t1, Type: detour.EventMessageInbound})
+	p2, _ := e.s.Events(e.ctx, detour.EventFilter{TenantID: t2, Type: detour.EventMessageInbound})
+	if len(p1.Events) != 2 || p1.Events[0].TenantID != t1 || len(p2.Events) != 1 {
+		t.Fatalf("after the tenant's message: %d events for it, %d for the other", len(p1.Events), len(p2.Events))
+	}
 }
