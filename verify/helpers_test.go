@@ -35,6 +35,9 @@ type phone struct {
 	name string
 	mu   sync.Mutex
 	got  []detour.Send
+	// quote, when set, refuses every send quoting what it was sent, as
+	// some providers' validation errors do.
+	quote bool
 }
 
 func (p *phone) Name() string                    { return p.name }
@@ -46,6 +49,13 @@ func (p *phone) Send(_ context.Context, s *detour.Send) detour.Outcome {
 	content := *s.Content
 	c.Content = &content
 	p.got = append(p.got, c)
+	if p.quote {
+		sent := content.Text
+		if content.Template != nil {
+			sent = strings.Join(content.Template.Params, ",")
+		}
+		return detour.PermanentOutcome(s.Route, detour.ReasonRejected, "parameter value is not valid: "+sent)
+	}
 	return detour.AcceptedOutcome(s.Route, "p-"+s.AttemptID)
 }
 

@@ -84,13 +84,17 @@ func (c *channel) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 	if !ok {
 		return c.Channel.Send(ctx, s)
 	}
-	content, refused := c.r.render(ctx, s, id, c.Name())
+	content, code, refused := c.r.render(ctx, s, id, c.Name())
 	if refused != nil {
 		return *refused
 	}
 	r := *s
 	r.Content = content
-	return c.Channel.Send(ctx, &r)
+	out := c.Channel.Send(ctx, &r)
+	// A provider's error may quote what it was sent: the code goes no
+	// further than the channel.
+	out.Detail = strings.ReplaceAll(out.Detail, code, "[code]")
+	return out
 }
 
 // render returns the content of s with the code of verification id in
@@ -98,9 +102,9 @@ func (c *channel) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 // that ended (approved, canceled ...) sends nothing more, even if its
 // messages were not canceled (the service cancels them, but might die
 // before it does).
-func (r *Renderer) render(ctx context.Context, s *detour.Send, id, channel string) (*detour.Content, *detour.Outcome) {
-	refuse := func(res detour.Result, reason detour.Code, detail string) (*detour.Content, *detour.Outcome) {
-		return nil, &detour.Outcome{Result: res, Route: s.Route, Reason: reason, Detail: detail}
+func (r *Renderer) render(ctx context.Context, s *detour.Send, id, channel string) (*detour.Content, string, *detour.Outcome) {
+	refuse := func(res detour.Result, reason detour.Code, detail string) (*detour.Content, string, *detour.Outcome) {
+		return nil, "", &detour.Outcome{Result: res, Route: s.Route, Reason: reason, Detail: detail}
 	}
 	v, err := r.store.Verification(ctx, s.TenantID, id)
 	now := r.clock.Now()
@@ -135,9 +139,9 @@ func (r *Renderer) render(ctx context.Context, s *detour.Send, id, channel strin
 		out.Template = &rt
 	}
 	if r.templateOnly[channel] {
-		return out.TemplateOnly(), nil
+		return out.TemplateOnly(), code, nil
 	}
-	return out.TextOnly(), nil
+	return out.TextOnly(), code, nil
 }
 
 // tokenIn returns the verification id of the first token in c, if any.

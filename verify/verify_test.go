@@ -517,3 +517,22 @@ func TestCodesComeFromRand(t *testing.T) {
 		t.Fatalf("two verifications with the same seed got the same code %s", codes[0])
 	}
 }
+
+// A provider's error that quotes what it was sent never carries the code
+// past the channel: the attempt records "[code]".
+func TestAProviderErrorQuotingTheCodeIsScrubbed(t *testing.T) {
+	w := newWorld(t, nil)
+	w.wa.quote = true
+	v := w.start(&detour.VerificationRequest{})
+	w.run()
+	code := w.wa.code(t)
+	m := w.message(v.Sends[0].MessageID)
+	for _, a := range m.Attempts {
+		if strings.Contains(a.ErrorDetail, code) {
+			t.Fatalf("attempt detail %q carries the code", a.ErrorDetail)
+		}
+	}
+	if a := m.Attempts[0]; a.Channel != "whatsapp" || !strings.Contains(a.ErrorDetail, "[code]") {
+		t.Fatalf("attempt %+v", a)
+	}
+}
