@@ -259,15 +259,16 @@ func (s *Service) send(ctx context.Context, v *detour.Verification, idx int, cha
 	}
 	ctx = context.WithoutCancel(ctx) // what follows must happen even if the caller left
 	if err != nil {
-		_, uerr := s.store.UpdateVerification(ctx, v.TenantID, v.ID, func(v *detour.Verification) error {
-			if idx < len(v.Sends) && v.Sends[idx].MessageID == "" {
-				v.Sends = slices.Delete(v.Sends, idx, idx+1)
-			}
-			if start {
+		// The reservation stays, empty (hidden, and counted against the
+		// sends): deleting it would shift the index another send in flight
+		// holds. A start that sent nothing ends its verification.
+		var uerr error
+		if start {
+			_, uerr = s.store.UpdateVerification(ctx, v.TenantID, v.ID, func(v *detour.Verification) error {
 				v.SetStatus(detour.VerificationCanceled, s.now())
-			}
-			return nil
-		})
+				return nil
+			})
+		}
 		if uerr != nil {
 			s.log.Error("verify: releasing a send that was not made failed", "verification", v.ID, "err", uerr)
 		}
