@@ -294,6 +294,15 @@ func recordDelivery(ctx context.Context, tx *wtx, r detour.DeliveryResult) (bool
 			micros(r.NextAt), a.EndpointID, a.DeliveryID, a.DeliveryID, micros(r.NextAt)); err != nil {
 			return false, err
 		}
+	} else {
+		// Done: the next of its chain is due now (it may have been queued
+		// at this one's lease end).
+		now := micros(tx.w.now())
+		if _, err := tx.exec(ctx, `UPDATE webhook_deliveries SET next_at = ? WHERE endpoint_id = ? AND status = 'pending'
+			AND chain = (SELECT chain FROM webhook_deliveries WHERE id = ?) AND next_at > ? AND next_at <> ?`,
+			now, a.EndpointID, a.DeliveryID, now, int64(parked)); err != nil {
+			return false, err
+		}
 	}
 	_, err = tx.exec(ctx, `INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, endpoint_id, at, status,
 		latency_us, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
