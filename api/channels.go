@@ -40,7 +40,10 @@ func (s *Server) forceRoute(w http.ResponseWriter, r *http.Request, _ *detour.AP
 	if len(req.Note) > 500 {
 		return detour.FieldErrorf(detour.CodeInvalidRequest, "note", "note is at most 500 bytes")
 	}
-	if s.cfg.Health == nil || !knownRoute(s.cfg.Health, k) {
+	if s.cfg.Health == nil {
+		return detour.ErrNotFound
+	}
+	if _, ok := s.cfg.Health.Route(k); !ok {
 		return detour.ErrNotFound
 	}
 	switch req.State {
@@ -55,24 +58,7 @@ func (s *Server) forceRoute(w http.ResponseWriter, r *http.Request, _ *detour.AP
 	default:
 		return detour.FieldErrorf(detour.CodeInvalidRequest, "state", "state is down, healthy or auto")
 	}
-	for _, ch := range s.cfg.Health.Snapshot() {
-		for _, rt := range ch.Routes {
-			if ch.Channel == k.Channel && rt.Route == k.Route {
-				writeJSON(w, http.StatusOK, ctJSON, rt)
-				return nil
-			}
-		}
-	}
-	return detour.ErrNotFound
-}
-
-func knownRoute(m *health.Monitor, k health.Key) bool {
-	for _, ch := range m.Snapshot() {
-		for _, r := range ch.Routes {
-			if ch.Channel == k.Channel && r.Route == k.Route {
-				return true
-			}
-		}
-	}
-	return false
+	rt, _ := s.cfg.Health.Route(k)
+	writeJSON(w, http.StatusOK, ctJSON, rt)
+	return nil
 }

@@ -90,8 +90,9 @@ type Engine struct {
 	metrics  *Metrics
 	channels map[string]detour.Channel
 	routes   map[string]map[string]bool // channel → route names (nil: any)
-	// routeOrder lists each channel's routes in its own order.
-	routeOrder map[string][]string
+	// healthKeys lists each channel's routes, in its own order, as keys
+	// of the outage detector.
+	healthKeys map[string][]health.Key
 
 	rndMu sync.Mutex
 	rnd   *rand.Rand
@@ -163,22 +164,24 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("dispatch: idempotency keys must be kept at least 24h, not %s", cfg.IdempotencyTT)
 	}
 	e := &Engine{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, metrics: cfg.Metrics,
-		rnd: cfg.Rand, channels: map[string]detour.Channel{}, routes: map[string]map[string]bool{}, routeOrder: map[string][]string{},
+		rnd: cfg.Rand, channels: map[string]detour.Channel{}, routes: map[string]map[string]bool{}, healthKeys: map[string][]health.Key{},
 		wake: make(chan struct{}, 1), orphaned: make(chan struct{}, 1)}
 	for _, ch := range cfg.Channels {
 		if _, dup := e.channels[ch.Name()]; dup {
 			return nil, fmt.Errorf("dispatch: two channels are named %q", ch.Name())
 		}
 		e.channels[ch.Name()] = ch
+		var names []string
 		if rl, ok := ch.(detour.RouteLister); ok {
+			names = rl.Routes()
 			e.routes[ch.Name()] = map[string]bool{}
-			for _, r := range rl.Routes() {
+			for _, r := range names {
 				e.routes[ch.Name()][r] = true
 			}
-			e.routeOrder[ch.Name()] = rl.Routes()
 		}
+		e.healthKeys[ch.Name()] = routeKeysOf(ch.Name(), names)
 		if cfg.Health != nil {
-			for _, k := range e.routeKeys(ch.Name()) {
+			for _, k := range e.healthKeys[ch.Name()] {
 				cfg.Health.Register(k)
 			}
 		}

@@ -182,14 +182,8 @@ func TestSilentOutageIsDetectedFromMissingReceipts(t *testing.T) {
 }
 
 func stateOf(mon *health.Monitor, k health.Key) health.State {
-	for _, ch := range mon.Snapshot() {
-		for _, r := range ch.Routes {
-			if ch.Channel == k.Channel && r.Route == k.Route {
-				return r.State
-			}
-		}
-	}
-	return ""
+	r, _ := mon.Route(k)
+	return r.State
 }
 
 // A message sent to probe a route that is down waits for its receipt only

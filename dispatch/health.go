@@ -14,10 +14,17 @@ import (
 // step's channel (or route) may be used; a route going down moves the
 // messages waiting on it to their next step at once.
 
-// routeKeys lists the health keys of a channel: one per route, or one
-// with no route for a channel without routes.
+// routeKeys lists the health keys of a channel, made once by New.
 func (e *Engine) routeKeys(channel string) []health.Key {
-	names := e.routeOrder[channel]
+	if keys, ok := e.healthKeys[channel]; ok {
+		return keys
+	}
+	return []health.Key{{Channel: channel}}
+}
+
+// routeKeysOf lists the health keys of a channel: one per route, or one
+// with no route for a channel without routes.
+func routeKeysOf(channel string, names []string) []health.Key {
 	if len(names) == 0 {
 		return []health.Key{{Channel: channel}}
 	}

@@ -82,6 +82,21 @@ func (m *Monitor) Snapshot() []ChannelHealth {
 	return out
 }
 
+// Route returns route k's health as Snapshot shows it, ok=false if the
+// monitor does not know the route.
+func (m *Monitor) Route(k Key) (rh RouteHealth, ok bool) {
+	r := m.lookup(k)
+	if r == nil {
+		return RouteHealth{}, false
+	}
+	now := m.clock.Now()
+	m.with(r, func(r *route) {
+		r.maybeEvaluate(now)
+		rh = r.health(now)
+	})
+	return rh, true
+}
+
 func channelState(rs []RouteHealth) State {
 	down, worse := 0, false
 	for _, r := range rs {

@@ -94,23 +94,8 @@ func (db *DB) events(ctx context.Context, tenantID string, f detour.EventFilter,
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := db.reads.query(ctx, q, args...)
-	if err != nil {
-		return nil, wrap("list events", err)
-	}
-	defer rows.Close()
-	var out []*detour.Event
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return nil, wrap("list events", err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("list events", err)
-	}
-	return out, nil
+	out, err := queryAll(ctx, &db.reads, scanEvent, q, args...)
+	return out, wrap("list events", err)
 }
 
 // AddEvent writes ev with its deliveries.

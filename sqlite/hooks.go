@@ -131,15 +131,11 @@ func insertDelivery(ctx context.Context, tx *wtx, e *detour.WebhookEndpoint, ev 
 // callbackEndpoint returns the tenant's callback endpoint, creating it
 // with a fresh secret when it does not exist yet.
 func callbackEndpoint(ctx context.Context, tx *wtx, tenantID string, now time.Time) (*detour.WebhookEndpoint, error) {
-	eps, err := queryEndpoints(ctx, tx, `SELECT `+endpointCols+` FROM webhook_endpoints
-		WHERE tenant_id = ? AND kind = 'callback_url'`, tenantID)
-	if err != nil || len(eps) > 0 {
-		if len(eps) > 0 {
-			return eps[0], nil
-		}
-		return nil, err
+	e, err := oneEndpoint(ctx, tx, `tenant_id = ? AND kind = 'callback_url'`, tenantID)
+	if !errors.Is(err, detour.ErrNotFound) {
+		return e, err
 	}
-	e := &detour.WebhookEndpoint{ID: tx.w.ids.New("whe_"), TenantID: tenantID, Kind: detour.EndpointCallback,
+	e = &detour.WebhookEndpoint{ID: tx.w.ids.New("whe_"), TenantID: tenantID, Kind: detour.EndpointCallback,
 		Description: "Deliveries to messages' own callback_url",
 		Secrets:     []detour.EndpointSecret{{Secret: detour.NewWebhookSecret(), CreatedAt: now}},
 		CreatedAt:   now, UpdatedAt: now}
@@ -217,18 +213,22 @@ func scanEndpoint(s scanner) (*detour.WebhookEndpoint, error) {
 }
 
 func queryEndpoints(ctx context.Context, q querier, query string, args ...any) ([]*detour.WebhookEndpoint, error) {
-	rows, err := q.query(ctx, query, args...)
+	return queryAll(ctx, q, scanEndpoint, query, args...)
+}
+
+// oneEndpoint returns the endpoint matching where, or ErrNotFound.
+func oneEndpoint(ctx context.Context, q querier, where string, args ...any) (*detour.WebhookEndpoint, error) {
+	eps, err := queryEndpoints(ctx, q, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*detour.WebhookEndpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+	if len(eps) == 0 {
+		return nil, detour.ErrNotFound
 	}
-	return out, rows.Err()
+	return eps[0], nil
+}
+
+// tenantEndpoints lists a tenant's endpoints, oldest first.
+func tenantEndpoints(ctx context.Context, q querier, tenantID string) ([]*detour.WebhookEndpoint, error) {
+	return queryEndpoints(ctx, q, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE tenant_id = ? ORDER BY id`, tenantID)
 }

@@ -76,23 +76,11 @@ func (db *DB) InboundMessages(ctx context.Context, f detour.InboundFilter) ([]*d
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := db.reads.query(ctx, q, args...)
-	if err != nil {
-		return nil, wrap("list inbound messages", err)
-	}
-	defer rows.Close()
-	var out []*detour.Inbound
-	for rows.Next() {
-		in, err := scanInbound(rows)
-		if err != nil {
-			return nil, wrap("list inbound messages", err)
-		}
-		out = append(out, in)
-	}
-	return out, wrap("list inbound messages", rows.Err())
+	out, err := queryAll(ctx, &db.reads, scanInbound, q, args...)
+	return out, wrap("list inbound messages", err)
 }
 
-func scanInbound(row interface{ Scan(...any) error }) (*detour.Inbound, error) {
+func scanInbound(row scanner) (*detour.Inbound, error) {
 	var in detour.Inbound
 	var at int64
 	if err := row.Scan(&in.ID, &in.Channel, &in.Route, &in.ProviderID, &in.From, &in.To, &in.Text, &at); err != nil {

@@ -126,3 +126,21 @@ func (r *readTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 func (r *readTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return r.tx.ExecContext(ctx, q, args...)
 }
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

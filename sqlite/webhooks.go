@@ -27,19 +27,16 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *detour.WebhookEndpoint) err
 
 // Endpoint returns a tenant's endpoint, or ErrNotFound.
 func (db *DB) Endpoint(ctx context.Context, tenantID, id string) (*detour.WebhookEndpoint, error) {
-	eps, err := queryEndpoints(ctx, &db.reads, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	e, err := oneEndpoint(ctx, &db.reads, `tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return nil, wrap("read webhook endpoint", err)
 	}
-	if len(eps) == 0 {
-		return nil, detour.ErrNotFound
-	}
-	return eps[0], nil
+	return e, nil
 }
 
 // Endpoints lists a tenant's endpoints, oldest first.
 func (db *DB) Endpoints(ctx context.Context, tenantID string) ([]*detour.WebhookEndpoint, error) {
-	eps, err := queryEndpoints(ctx, &db.reads, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE tenant_id = ? ORDER BY id`, tenantID)
+	eps, err := tenantEndpoints(ctx, &db.reads, tenantID)
 	return eps, wrap("list webhook endpoints", err)
 }
 
@@ -48,14 +45,10 @@ func (db *DB) Endpoints(ctx context.Context, tenantID string) ([]*detour.Webhook
 func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, fn func(*detour.WebhookEndpoint) error) (*detour.WebhookEndpoint, error) {
 	var out *detour.WebhookEndpoint
 	err := db.w.do(ctx, func(tx *wtx) error {
-		eps, err := queryEndpoints(ctx, tx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		e, err := oneEndpoint(ctx, tx, `tenant_id = ? AND id = ?`, tenantID, id)
 		if err != nil {
 			return err
 		}
-		if len(eps) == 0 {
-			return detour.ErrNotFound
-		}
-		e := eps[0]
 		wasDisabled := e.Disabled
 		if err := fn(e); err != nil {
 			return err
@@ -191,13 +184,11 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, lease time.Durat
 			if eps[d.EndpointID] != nil {
 				continue
 			}
-			got, err := queryEndpoints(ctx, tx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = ?`, d.EndpointID)
-			if err != nil {
+			e, err := oneEndpoint(ctx, tx, `id = ?`, d.EndpointID)
+			if err != nil && !errors.Is(err, detour.ErrNotFound) {
 				return err
 			}
-			if len(got) == 1 {
-				eps[d.EndpointID] = got[0]
-			}
+			eps[d.EndpointID] = e
 		}
 		return nil
 	})
@@ -246,14 +237,14 @@ func (db *DB) RecordDeliveries(ctx context.Context, results []detour.DeliveryRes
 			}
 			c := eps[r.Attempt.EndpointID]
 			if c == nil {
-				got, err := queryEndpoints(ctx, tx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = ?`, r.Attempt.EndpointID)
-				if err != nil {
+				e, err := oneEndpoint(ctx, tx, `id = ?`, r.Attempt.EndpointID)
+				switch {
+				case errors.Is(err, detour.ErrNotFound):
+					continue
+				case err != nil:
 					return err
 				}
-				if len(got) == 0 {
-					continue
-				}
-				c = &endpointChange{e: got[0], before: *got[0]}
+				c = &endpointChange{e: e, before: *e}
 				eps[r.Attempt.EndpointID] = c
 				order = append(order, r.Attempt.EndpointID)
 			}
@@ -448,7 +439,7 @@ func (db *DB) Replay(ctx context.Context, tenantID, eventID, endpointID string, 
 	var out []*detour.WebhookDelivery
 	err = db.w.do(ctx, func(tx *wtx) error {
 		out = nil
-		eps, err := queryEndpoints(ctx, tx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE tenant_id = ? ORDER BY id`, tenantID)
+		eps, err := tenantEndpoints(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}

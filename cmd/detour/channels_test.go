@@ -1,39 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/detourhq/detour/config"
-	"github.com/detourhq/detour/server"
 )
 
 // TestChannelsThroughTheCLI: an operator lists the channels, forces a
 // route down and hands it back to the detector.
 func TestChannelsThroughTheCLI(t *testing.T) {
-	data := t.TempDir()
-	cfg, err := config.Load("", nil, map[string]any{"server.addr": "127.0.0.1:0", "server.data": data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(context.Background(), cfg, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop(context.Background())
-	out, err := run(t, "keys", "create", "--tenant", "ops", "--data", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("DETOUR_URL", "http://"+srv.Addr())
-	t.Setenv("DETOUR_API_KEY", strings.TrimSpace(out))
-
-	out, err = run(t, "channels", "force", "sandbox/default", "down", "--note", "carrier maintenance")
+	cliServer(t, "ops")
+	out, err := run(t, "channels", "force", "sandbox/default", "down", "--note", "carrier maintenance")
 	if err != nil {
 		t.Fatalf("force: %v", err)
 	}

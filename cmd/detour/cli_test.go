@@ -24,29 +24,38 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestSendAndGetThroughTheCLI(t *testing.T) {
+// cliServer starts a server on a fresh data directory, makes a key for
+// tenant with "detour keys create" (which works on the data directory of
+// a running server) and points the CLI at both through the environment.
+func cliServer(t *testing.T, tenant string) (srv *server.Server, url, key string) {
+	t.Helper()
 	data := t.TempDir()
 	cfg, err := config.Load("", nil, map[string]any{"server.addr": "127.0.0.1:0", "server.data": data})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(context.Background(), cfg, server.Options{})
+	srv, err = server.New(context.Background(), cfg, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop(context.Background())
-	// keys create works on the data directory of the running server.
-	out, err := run(t, "keys", "create", "--tenant", "cli", "--data", data)
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	out, err := run(t, "keys", "create", "--tenant", tenant, "--data", data)
 	if err != nil {
 		t.Fatalf("keys create while serving: %v", err)
 	}
-	key := strings.TrimSpace(out)
-	url := "http://" + srv.Addr()
+	url, key = "http://"+srv.Addr(), strings.TrimSpace(out)
 	t.Setenv("DETOUR_URL", url)
 	t.Setenv("DETOUR_API_KEY", key)
+	return srv, url, key
+}
+
+func TestSendAndGetThroughTheCLI(t *testing.T) {
+	_, url, key := cliServer(t, "cli")
+	var out string
+	var err error
 
 	out, err = run(t, "send", "--to", "+447400123456", "--text", "hi", "--channel", "sandbox:10s", "--channel", "sandbox/default", "--priority", "otp", "--validity", "5m")
 	if err != nil {
@@ -92,25 +101,9 @@ func TestSendAndGetThroughTheCLI(t *testing.T) {
 }
 
 func TestVerifyThroughTheCLI(t *testing.T) {
-	data := t.TempDir()
-	cfg, err := config.Load("", nil, map[string]any{"server.addr": "127.0.0.1:0", "server.data": data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(context.Background(), cfg, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop(context.Background())
-	out, err := run(t, "keys", "create", "--tenant", "cli", "--data", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("DETOUR_URL", "http://"+srv.Addr())
-	t.Setenv("DETOUR_API_KEY", strings.TrimSpace(out))
+	srv, _, _ := cliServer(t, "cli")
+	var out string
+	var err error
 
 	out, err = run(t, "verify", "start", "+447400123456", "--code-length", "8", "--locale", "de", "--brand", "Acme")
 	if err != nil {
