@@ -63,6 +63,15 @@ peak_mib() {
   done
   echo $((kb / 1024))
 }
+# CPU seconds (user + system) used so far by PIDs, summed.
+cpu_s() {
+  local t=0 v
+  for p in "$@"; do
+    v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    t=$((t + ${v:-0}))
+  done
+  awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz}'
+}
 need_free() {
   for port in "$@"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -146,7 +155,7 @@ kannel_run() { # $1: run number
   mkdir -p "$dir"
   sed "s#@DIR@#$dir#g" "$work/kannel.conf.in" > "$dir/kannel.conf"
   start_sim "$dir/smsc.log"
-  "$bearerbox" "$dir/kannel.conf" >"$dir/bearerbox.out" 2>&1 &
+  "$bearerbox" -v 2 "$dir/kannel.conf" >"$dir/bearerbox.out" 2>&1 &
   local bb=$!; pids+=("$bb")
   local bound=""
   for _ in $(seq 200); do
@@ -158,7 +167,7 @@ kannel_run() { # $1: run number
     curl -s "http://127.0.0.1:$admin_port/status.txt?password=bench" >&2 || true
     tail -20 "$dir/bearerbox.log" >&2 || true; exit 1
   fi
-  "$smsbox" "$dir/kannel.conf" >"$dir/smsbox.out" 2>&1 &
+  "$smsbox" -v 2 "$dir/kannel.conf" >"$dir/smsbox.out" 2>&1 &
   local sb=$!; pids+=("$sb")
   for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$sendsms_port") 2>/dev/null && break; sleep 0.05; done
   # smsbox must also be connected to bearerbox before the first request.
@@ -175,6 +184,7 @@ kannel_run() { # $1: run number
   cat "$out"
   local mem; mem=$(peak_mib "$bb" "$sb")
   echo "Memory    bearerbox + smsbox peak RSS $mem MiB"
+  echo "CPU       bearerbox + smsbox $(cpu_s "$bb" "$sb") s, simulator $(cpu_s "$sim_pid") s (whole run, warm-up included)"
   [ $rc = 0 ] || echo "(kannelload failed: $rc)"
   record kannel "$1" "$out" "$mem"
   stop "$sb"; stop "$bb"; stop "$sim_pid"
@@ -199,6 +209,7 @@ detour_run() { # $1: run number
   cat "$out"
   local mem; mem=$(peak_mib "$sv")
   echo "Memory    detour serve peak RSS $mem MiB"
+  echo "CPU       detour serve $(cpu_s "$sv") s, simulator $(cpu_s "$sim_pid") s (whole run, warm-up included)"
   [ $rc = 0 ] || echo "(detour load failed: $rc)"
   stop "$sv"; stop "$sim_pid"
   # The same span from the server's own timestamps (µs): first measured

@@ -88,6 +88,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, fmt.Errorf("opening the data directory %s: %w", cfg.Server.Data, err)
 	}
+	opts.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "detour_store_writes_total",
+			Help: "Writes run by the store's writer; divided by commits, the mean group-commit batch."},
+			func() float64 { return float64(store.Stats().Ops) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "detour_store_commits_total",
+			Help: "Transactions the store's writer committed (one fsync each)."},
+			func() float64 { return float64(store.Stats().Commits) }))
 	s := &Server{cfg: cfg, log: opts.Logger, store: store, served: make(chan error, 1),
 		healthWake: make(chan struct{}, 1), healthStop: make(chan struct{}), healthDone: make(chan struct{})}
 	fail := func(err error) (*Server, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -252,6 +253,10 @@ func TestSandboxDeliversEndToEnd(t *testing.T) {
 	m := n.do("GET", "/metrics", "", "")
 	if !strings.Contains(m.raw, `detour_message_status_total{channel="sandbox",status="delivered"} 1`) {
 		t.Fatalf("metrics lack the delivery:\n%s", m.raw)
+	}
+	if !regexp.MustCompile(`(?m)^detour_store_commits_total [1-9]`).MatchString(m.raw) ||
+		!regexp.MustCompile(`(?m)^detour_store_writes_total [1-9]`).MatchString(m.raw) {
+		t.Fatalf("metrics lack the store's writes and commits:\n%s", m.raw)
 	}
 }
 
