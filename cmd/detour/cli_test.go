@@ -146,3 +146,19 @@ func TestVerifyThroughTheCLI(t *testing.T) {
 		t.Fatalf("cancel of an approved verification: %v", err)
 	}
 }
+
+// TestLoadFollowsEveryMessage: a large run (here: one past the listing
+// threshold) is followed until every message is final, not until the first
+// poll that finds none in flight, which can come before the first send.
+func TestLoadFollowsEveryMessage(t *testing.T) {
+	cliServer(t, "acme")
+	defer func(n int) { listEachPollUpTo = n }(listEachPollUpTo)
+	listEachPollUpTo = 0
+	out, err := run(t, "load", "--messages", "300", "--concurrency", "4", "--warmup", "0", "--follow")
+	if err != nil {
+		t.Fatalf("load: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Final     300 of 300") || !strings.Contains(out, "Statuses  delivered 300") {
+		t.Fatalf("load did not follow every message:\n%s", out)
+	}
+}

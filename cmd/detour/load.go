@@ -138,12 +138,13 @@ func runLoad(ctx context.Context, c *client.Client, o loadOptions, bar *bar) loa
 			}
 		}()
 	}
-	stop := make(chan struct{})
+	stop, sent := make(chan struct{}), make(chan struct{})
 	polled := make(chan map[string]int, 1)
 	if o.follow {
-		go func() { polled <- pollFinal(ctx, c, o.prefix, since, o.messages, bar, stop) }()
+		go func() { polled <- pollFinal(ctx, c, o.prefix, since, o.messages, bar, sent, stop) }()
 	}
 	wg.Wait()
+	close(sent)
 	res.acceptTime = time.Since(start)
 	res.accepted, res.refused = int(accepted.Load()), int(refused.Load())
 	if o.follow {
@@ -193,17 +194,28 @@ func (r loadResult) print(out io.Writer) {
 	fmt.Fprintf(out, "Statuses  %s\n", strings.Join(parts, ", "))
 }
 
-// pollFinal waits until none of this run's messages is still in flight,
-// counting them by status when the run is small enough to list often.
-func pollFinal(ctx context.Context, c *client.Client, prefix string, since time.Time, n int, bar *bar, stop chan struct{}) map[string]int {
+// listEachPollUpTo is the largest run whose messages pollFinal lists on
+// every poll; larger runs ask only whether any is in flight.
+var listEachPollUpTo = 5000
+
+// pollFinal waits until none of this run's messages is still in flight
+// once all have been sent (sent is closed), counting them by status when
+// the run is small enough to list often.
+func pollFinal(ctx context.Context, c *client.Client, prefix string, since time.Time, n int, bar *bar, sent, stop chan struct{}) map[string]int {
 	for {
-		if n <= 5000 {
+		allSent := false
+		select {
+		case <-sent:
+			allSent = true
+		default:
+		}
+		if n <= listEachPollUpTo {
 			counts, final := countStatuses(ctx, c, prefix, since)
 			bar.setFinal(final)
 			if final >= n {
 				return counts
 			}
-		} else if !anyInFlight(ctx, c, since) {
+		} else if allSent && !anyInFlight(ctx, c, since) {
 			counts, final := countStatuses(ctx, c, prefix, since)
 			bar.setFinal(final)
 			return counts
