@@ -178,7 +178,8 @@ kannel_run() { # $1: run number
   done
   echo "== run $1: Kannel $kannel_version ($messages messages, warm-up $warmup, concurrency $concurrency, window $kannel_window)"
   local out="$dir/load.txt" rc=0
-  "$work/kannelload" --sendsms "http://127.0.0.1:$sendsms_port/cgi-bin/sendsms" --username bench --password bench \
+  local TIMEFORMAT="CPU       load generator %U s user + %S s system"
+  time "$work/kannelload" --sendsms "http://127.0.0.1:$sendsms_port/cgi-bin/sendsms" --username bench --password bench \
     --dlr-addr "127.0.0.1:$dlr_port" --messages "$messages" --warmup "$warmup" --concurrency "$concurrency" \
     --timeout 3m > "$out" || rc=$?
   cat "$out"
@@ -204,7 +205,8 @@ detour_run() { # $1: run number
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$detour_port/readyz" >/dev/null && break; sleep 0.1; done
   echo "== run $1: Detour, SQLite WAL synchronous=FULL ($messages messages, warm-up $warmup, concurrency $concurrency, window $detour_window)"
   local out="$dir/load.txt" rc=0
-  DETOUR_API_KEY=$key "$work/detour" load --server "http://127.0.0.1:$detour_port" --messages "$messages" \
+  local TIMEFORMAT="CPU       load generator %U s user + %S s system"
+  time DETOUR_API_KEY=$key "$work/detour" load --server "http://127.0.0.1:$detour_port" --messages "$messages" \
     --concurrency "$concurrency" --warmup "$warmup" --follow 2>/dev/null | grep -v '^$' > "$out" || rc=$?
   cat "$out"
   local mem; mem=$(peak_mib "$sv")
