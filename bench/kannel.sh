@@ -13,6 +13,8 @@
 # Environment: MESSAGES (default 20000), WARMUP (200), CONCURRENCY (64),
 # RUNS (3), DETOUR_WINDOW (Detour's SMPP window, 100), KANNEL_WINDOW (1000),
 # SIM_WINDOW (deliver_sm in flight from the simulator, 1000).
+# bearerbox and smsbox run with `-v 2`: their console logs at the level of
+# their log files (without it, it logs at debug level and slows Kannel).
 # Installs Debian's `kannel` package when bearerbox is missing (needs root or
 # sudo). Not part of `go test ./...`.
 set -euo pipefail
