@@ -56,23 +56,22 @@ stop() {
   done
   pids=(${keep[@]+"${keep[@]}"})
 }
-# peak resident memory (VmHWM) of PIDs, in MiB, summed.
-peak_mib() {
-  local kb=0 v
+# sum_proc FILE PROGRAM PID...: the sum over PIDs of the number the awk
+# PROGRAM prints from /proc/PID/FILE (0 for a PID that is gone).
+sum_proc() {
+  local file=$1 prog=$2 sum=0 v
+  shift 2
   for p in "$@"; do
-    v=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-    kb=$((kb + ${v:-0}))
+    v=$(awk "$prog" "/proc/$p/$file" 2>/dev/null || echo 0)
+    sum=$((sum + ${v:-0}))
   done
-  echo $((kb / 1024))
+  echo "$sum"
 }
+# peak resident memory (VmHWM) of PIDs, in MiB, summed.
+peak_mib() { echo $(($(sum_proc status '/^VmHWM/ {print $2}' "$@") / 1024)); }
 # CPU seconds (user + system) used so far by PIDs, summed.
 cpu_s() {
-  local t=0 v
-  for p in "$@"; do
-    v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
-    t=$((t + ${v:-0}))
-  done
-  awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz}'
+  awk -v t="$(sum_proc stat '{print $14 + $15}' "$@")" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz}'
 }
 need_free() {
   for port in "$@"; do
