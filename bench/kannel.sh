@@ -207,9 +207,15 @@ detour_run() { # $1: run number
   echo "== run $1: Detour, SQLite WAL synchronous=FULL ($messages messages, warm-up $warmup, concurrency $concurrency, window $detour_window)"
   local out="$dir/load.txt" rc=0
   local TIMEFORMAT="CPU       load generator %U s user + %S s system"
+  local t0; t0=$(date +%s.%N)
   time DETOUR_API_KEY=$key "$work/detour" load --server "http://127.0.0.1:$detour_port" --messages "$messages" \
     --concurrency "$concurrency" --warmup "$warmup" --follow 2>/dev/null | grep -v '^$' > "$out" || rc=$?
   cat "$out"
+  # The store's one writer: how much of the load's span it was running
+  # batches (near 100% means writes are the bottleneck), and committing.
+  curl -sf "http://127.0.0.1:$detour_port/metrics" | awk -v t0="$t0" -v t1="$(date +%s.%N)" '
+    /^detour_store_writer_busy_seconds_total / {b = $2} /^detour_store_commit_seconds_total / {c = $2}
+    END {span = t1 - t0; if (span > 0) printf "Writer    busy %.1f s of the load'"'"'s %.1f s (%.0f%%), committing %.1f s\n", b, span, 100 * b / span, c}' || true
   local mem; mem=$(peak_mib "$sv")
   echo "Memory    detour serve peak RSS $mem MiB"
   echo "CPU       detour serve $(cpu_s "$sv") s, simulator $(cpu_s "$sim_pid") s (whole run, warm-up included)"

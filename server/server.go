@@ -94,7 +94,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			func() float64 { return float64(store.Stats().Ops) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "detour_store_commits_total",
 			Help: "Transactions the store's writer committed (one fsync each)."},
-			func() float64 { return float64(store.Stats().Commits) }))
+			func() float64 { return float64(store.Stats().Commits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "detour_store_writer_busy_seconds_total",
+			Help: "Time the store's one writer spent running batches; a rate near 1 means writes are the bottleneck."},
+			func() float64 { return store.Stats().Busy.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "detour_store_commit_seconds_total",
+			Help: "Part of the writer's busy time spent committing: writing the WAL and fsyncing."},
+			func() float64 { return store.Stats().Commit.Seconds() }))
 	s := &Server{cfg: cfg, log: opts.Logger, store: store, served: make(chan error, 1),
 		healthWake: make(chan struct{}, 1), healthStop: make(chan struct{}), healthDone: make(chan struct{})}
 	fail := func(err error) (*Server, error) {

@@ -255,7 +255,9 @@ func TestSandboxDeliversEndToEnd(t *testing.T) {
 		t.Fatalf("metrics lack the delivery:\n%s", m.raw)
 	}
 	if !regexp.MustCompile(`(?m)^detour_store_commits_total [1-9]`).MatchString(m.raw) ||
-		!regexp.MustCompile(`(?m)^detour_store_writes_total [1-9]`).MatchString(m.raw) {
+		!regexp.MustCompile(`(?m)^detour_store_writes_total [1-9]`).MatchString(m.raw) ||
+		!regexp.MustCompile(`(?m)^detour_store_writer_busy_seconds_total [0-9.e-]*[1-9]`).MatchString(m.raw) ||
+		!regexp.MustCompile(`(?m)^detour_store_commit_seconds_total [0-9.e-]*[1-9]`).MatchString(m.raw) {
 		t.Fatalf("metrics lack the store's writes and commits:\n%s", m.raw)
 	}
 }

@@ -49,7 +49,10 @@ func TestGroupCommit(t *testing.T) {
 	if st.Commits*4 > st.Ops {
 		t.Fatalf("%d commits for %d concurrent writes: no batching", st.Commits, st.Ops)
 	}
-	t.Logf("%d ops in %d commits", st.Ops, st.Commits)
+	if st.Commit <= 0 || st.Busy < st.Commit {
+		t.Fatalf("writer busy %v, committing %v: want 0 < commit <= busy", st.Busy, st.Commit)
+	}
+	t.Logf("%d ops in %d commits; writer busy %v, committing %v", st.Ops, st.Commits, st.Busy, st.Commit)
 }
 
 // A failing write is rolled back alone; the rest of its batch commits.

@@ -224,11 +224,16 @@ func (db *DB) Ready(ctx context.Context) error {
 type Stats struct {
 	Ops     int64 // write calls run
 	Commits int64 // transactions committed; Ops/Commits is the mean batch size
+	// Busy is the time the writer spent running batches, Commit the part
+	// of it spent committing (writing the WAL and fsyncing). Busy growing
+	// as fast as the clock means the one writer is what limits writes.
+	Busy, Commit time.Duration
 }
 
 // Stats returns the writer's counters.
 func (db *DB) Stats() Stats {
-	return Stats{Ops: db.w.ops.Load(), Commits: db.w.commits.Load()}
+	return Stats{Ops: db.w.ops.Load(), Commits: db.w.commits.Load(),
+		Busy: time.Duration(db.w.busy.Load()), Commit: time.Duration(db.w.commitNs.Load())}
 }
 
 // Close waits for queued writes to commit, stops the writer and closes

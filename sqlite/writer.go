@@ -44,8 +44,10 @@ type writer struct {
 	queue  chan *op
 	exited chan struct{}
 
-	ops     atomic.Int64
-	commits atomic.Int64
+	ops      atomic.Int64
+	commits  atomic.Int64
+	busy     atomic.Int64 // nanoseconds spent running batches
+	commitNs atomic.Int64 // nanoseconds of those spent in COMMIT (WAL write and fsync)
 
 	cache *msgCache        // nil unless this process is the only writer
 	ids   *detour.IDSource // event ids
@@ -151,7 +153,9 @@ func (w *writer) loop() {
 				break fill
 			}
 		}
+		start := time.Now()
 		w.run(batch)
+		w.busy.Add(int64(time.Since(start)))
 		clear(batch)
 	}
 }
@@ -205,7 +209,10 @@ func (w *writer) run(batch []*op) {
 			return
 		}
 	}
-	if _, err := tx.exec(ctx, "COMMIT"); err != nil {
+	start := time.Now()
+	_, err := tx.exec(ctx, "COMMIT")
+	w.commitNs.Add(int64(time.Since(start)))
+	if err != nil {
 		w.rollback(ctx, tx)
 		w.failAll(batch, wrap("commit", err))
 		return
