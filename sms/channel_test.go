@@ -66,7 +66,14 @@ func (s *sink) wait(t *testing.T, what string, cond func() bool) {
 
 func startSMSC(t *testing.T, b smsc.Behavior) *smsc.Server {
 	t.Helper()
-	srv, err := smsc.New(smsc.Config{Accounts: []smsc.Account{{SystemID: "detour", Password: "secret"}}, Behavior: b, IDFormat: smsc.IDHex})
+	return startSMSCWith(t, smsc.Config{Behavior: b, IDFormat: smsc.IDHex})
+}
+
+// startSMSCWith starts a simulator with cfg and the account routeTo binds with.
+func startSMSCWith(t *testing.T, cfg smsc.Config) *smsc.Server {
+	t.Helper()
+	cfg.Accounts = []smsc.Account{{SystemID: "detour", Password: "secret"}}
+	srv, err := smsc.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,5 +239,36 @@ func TestMessagesFromHandsetsAreStored(t *testing.T) {
 	}
 	if len(s.receipts) != 0 {
 		t.Fatal("messages from handsets are not receipts")
+	}
+}
+
+// An SMSC that answers submit_sm in hex and writes receipts' text in
+// decimal (receipt_ids: hex_to_decimal) still names the message in
+// receipted_message_id as submit_sm_resp did: the receipt reaches the
+// attempt, with the submit's id.
+func TestReceiptIDConversionLeavesTheTLVAlone(t *testing.T) {
+	srv := startSMSCWith(t, smsc.Config{IDFormat: smsc.IDHexDecimal,
+		Behavior: smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1}})
+	s := newSink()
+	rc := routeTo(t, "op1", srv, 0)
+	rc.ReceiptIDs = sms.IDsHexToDecimal
+	ch := startChannel(t, s, rc)
+	var ids []string
+	for range 20 { // enough that some hex ids have letters and some not
+		out := send(ch, "hello")
+		if out.Result != detour.Accepted {
+			t.Fatalf("outcome %+v", out)
+		}
+		ids = append(ids, out.ProviderID)
+	}
+	s.wait(t, "20 receipts", func() bool { return len(s.receipts) == len(ids) })
+	got := map[string]bool{}
+	for _, r := range s.receipts {
+		got[r.ProviderID] = true
+	}
+	for _, id := range ids {
+		if !got[id] {
+			t.Fatalf("no receipt for submit id %s; receipts name %v", id, got)
+		}
 	}
 }

@@ -32,7 +32,7 @@ type RouteConfig struct {
 	ReconnectMin    time.Duration `koanf:"reconnect_min"`
 	ReconnectMax    time.Duration `koanf:"reconnect_max"`
 
-	ReceiptIDs    string `koanf:"receipt_ids"`     // same (default), hex_to_decimal or decimal_to_hex
+	ReceiptIDs    string `koanf:"receipt_ids"`     // the receipt text's id vs submit_sm_resp's: same (default), hex_to_decimal or decimal_to_hex
 	GSMDataCoding uint8  `koanf:"gsm_data_coding"` // 0 (SMSC default alphabet) or 1 (IA5)
 	Pack7Bit      bool   `koanf:"pack_7bit"`       // pack GSM septets, for SMSCs that expect it
 	Split         string `koanf:"split"`           // udh (default), sar or payload

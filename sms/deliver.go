@@ -12,10 +12,12 @@ import (
 	"github.com/detourhq/detour/smpp/coding"
 )
 
-// How a route's SMSC writes a message id in its receipts compared with the
-// id it gave in submit_sm_resp (Kannel calls this msg-id-type). It has to
-// be configured: guessing would make sequential ids of different messages
-// collide ("10" in hex is "16" in decimal).
+// How a route's SMSC writes a message id in the text of its receipts
+// ("id:...") compared with the id it gave in submit_sm_resp (Kannel calls
+// this msg-id-type). It has to be configured: guessing would make
+// sequential ids of different messages collide ("10" in hex is "16" in
+// decimal). The receipted_message_id TLV is the SMSC's message id as
+// submit_sm_resp gave it (SMPP 3.4, 5.3.2.12) and is never converted.
 const (
 	IDsSame         = "same"           // the same string (after NormalizeID)
 	IDsHexToDecimal = "hex_to_decimal" // submit_sm_resp hex, receipt decimal
@@ -70,6 +72,7 @@ func ParseReceipt(channel, route, idMode string, d *smpp.DeliverSM, now time.Tim
 	if t, found := d.TLVs.Lookup(smpp.TagReceiptedMessageID); found {
 		id = strings.TrimRight(string(t.Value), "\x00") // some SMSCs leave out the NUL
 	}
+	fromText := id == ""
 	if t, found := d.TLVs.Lookup(smpp.TagMessageState); found {
 		if v, err := t.Uint8(); err == nil {
 			state, _ = coding.StateFromTLV(v)
@@ -87,6 +90,9 @@ func ParseReceipt(channel, route, idMode string, d *smpp.DeliverSM, now time.Tim
 		if state == 0 {
 			state = text.State
 		}
+	}
+	if !fromText {
+		idMode = IDsSame
 	}
 	pid, err := ReceiptID(id, idMode)
 	if err != nil {

@@ -32,6 +32,14 @@ func TestReceiptsFromTLVsThenText(t *testing.T) {
 			"", detour.Receipt{Channel: "sms", Route: "op1", ProviderID: "42", Status: detour.AttemptFailed, Reason: detour.ReasonUndeliverable, Detail: "SMSC receipt: UNDELIV err:034", At: now}, true},
 		{"receipted id without its NUL", smpp.DeliverSM{TLVs: smpp.TLVs{{Tag: smpp.TagReceiptedMessageID, Value: []byte("7")}, smpp.Uint8TLV(smpp.TagMessageState, 8)}},
 			"", detour.Receipt{Channel: "sms", Route: "op1", ProviderID: "7", Status: detour.AttemptFailed, Reason: detour.ReasonRejected, Detail: "SMSC receipt: REJECTD", At: now}, true},
+		{"the TLV id is as submit_sm_resp gave it: only the text's id is converted", smpp.DeliverSM{ESMClass: 0x04,
+			ShortMessage: []byte("id:6699 stat:DELIVRD err:000"),
+			TLVs:         smpp.TLVs{smpp.CStringTLV(smpp.TagReceiptedMessageID, "1A2B"), smpp.Uint8TLV(smpp.TagMessageState, 2)}},
+			IDsHexToDecimal, detour.Receipt{Channel: "sms", Route: "op1", ProviderID: "1a2b", Status: detour.AttemptDelivered, At: now}, true},
+		{"a decimal TLV id under decimal_to_hex stays decimal", smpp.DeliverSM{ESMClass: 0x04,
+			ShortMessage: []byte("id:3039 stat:DELIVRD err:000"),
+			TLVs:         smpp.TLVs{smpp.CStringTLV(smpp.TagReceiptedMessageID, "12345")}},
+			IDsDecimalToHex, detour.Receipt{Channel: "sms", Route: "op1", ProviderID: "12345", Status: detour.AttemptDelivered, At: now}, true},
 		{"enroute reports nothing", smpp.DeliverSM{ESMClass: 0x04, ShortMessage: []byte("id:42 stat:ENROUTE err:000")}, "", detour.Receipt{}, false},
 	} {
 		if !IsReceipt(&tc.d) {
