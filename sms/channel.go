@@ -364,19 +364,23 @@ func (c *Channel) onDeliver(r *route) func(ctx context.Context, d *smpp.DeliverS
 			c.log.Warn("sms: unreadable message from a handset dropped", "route", r.cfg.Name, "err", err)
 			return smpp.StatusOK
 		}
+		done := func(bool) {}
 		if !concat.IsZero() {
-			if in = c.parts.add(in, concat, now); in == nil {
+			if in, done = c.parts.add(in, concat, now); in == nil {
 				return smpp.StatusOK // more parts to come
 			}
 		}
 		if c.inbound == nil {
+			done(true)
 			c.log.Warn("sms: no inbound store; message from a handset dropped", "route", r.cfg.Name)
 			return smpp.StatusOK
 		}
 		if err := c.inbound(ctx, in); err != nil {
+			done(false)
 			c.log.Error("sms: message from a handset not stored; the SMSC will deliver it again", "route", r.cfg.Name, "err", err)
 			return smpp.StatusSysErr
 		}
+		done(true)
 		return smpp.StatusOK
 	}
 }

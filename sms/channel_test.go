@@ -2,6 +2,7 @@ package sms_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ type sink struct {
 	receipts []detour.Receipt
 	inbound  []*detour.Inbound
 	changed  chan struct{}
+	// failSaves is how many saves of inbound messages fail from now on.
+	failSaves int
+	failed    int
 }
 
 func newSink() *sink { return &sink{changed: make(chan struct{}, 1000)} }
@@ -39,6 +43,12 @@ func (s *sink) Receipt(_ context.Context, r detour.Receipt) error {
 
 func (s *sink) save(_ context.Context, in *detour.Inbound) error {
 	s.mu.Lock()
+	if s.failSaves > 0 {
+		s.failSaves--
+		s.failed++
+		s.mu.Unlock()
+		return errors.New("disk full")
+	}
 	s.inbound = append(s.inbound, in)
 	s.mu.Unlock()
 	s.changed <- struct{}{}
@@ -239,6 +249,31 @@ func TestMessagesFromHandsetsAreStored(t *testing.T) {
 	}
 	if len(s.receipts) != 0 {
 		t.Fatal("messages from handsets are not receipts")
+	}
+}
+
+// A long message from a handset whose store fails once is stored when the
+// SMSC delivers again the part that was refused: the parts acknowledged
+// before are kept until the whole message is stored.
+func TestLongMessageFromHandsetSurvivesAFailedStore(t *testing.T) {
+	srv := startSMSCWith(t, smsc.Config{RedeliveryDelay: 50 * time.Millisecond, IDFormat: smsc.IDHex,
+		Behavior: smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1}})
+	s := newSink()
+	s.failSaves = 1
+	startChannel(t, s, routeTo(t, "op1", srv, 0))
+	long := strings.Repeat("STOP sending me offers please. ", 8)
+	if err := srv.InjectMO("447400123456", "Detour", long); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the long message stored after one failure", func() bool { return len(s.inbound) == 1 })
+	s.mu.Lock()
+	failed, text := s.failed, s.inbound[0].Text
+	s.mu.Unlock()
+	if failed != 1 || text != long {
+		t.Fatalf("%d failed saves, stored %q", failed, text)
+	}
+	if r := srv.Counters().Redeliveries; r < 1 {
+		t.Fatalf("%d redeliveries", r)
 	}
 }
 

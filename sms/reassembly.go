@@ -15,7 +15,8 @@ const reassemblyTTL = 5 * time.Minute
 
 // reassembly joins the parts of concatenated messages from handsets. It
 // keeps them in memory: a part acknowledged to the SMSC and lost in a
-// crash before its siblings arrived is lost (a small window, documented).
+// crash before the whole message was stored is lost (a small window,
+// documented).
 type reassembly struct {
 	mu      sync.Mutex
 	pending map[partKey]*partial
@@ -28,13 +29,19 @@ type partKey struct {
 }
 
 type partial struct {
-	first *detour.Inbound
-	texts map[uint8]string
-	since time.Time
+	first   *detour.Inbound
+	texts   map[uint8]string
+	since   time.Time
+	storing bool // the whole message is being stored
 }
 
-// add keeps one part and returns the whole message once every part came.
-func (r *reassembly) add(in *detour.Inbound, c coding.Concat, now time.Time) *detour.Inbound {
+// add keeps one part and returns the whole message once every part came,
+// with done, to be called with whether it was stored. The parts are kept
+// until it was: when storing fails, the SMSC delivers again only the part
+// whose deliver_sm we refused, and that part completes the message again.
+// While one completion is being stored, another (a redelivered part)
+// returns nil.
+func (r *reassembly) add(in *detour.Inbound, c coding.Concat, now time.Time) (whole *detour.Inbound, done func(stored bool)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.pending == nil {
@@ -52,15 +59,23 @@ func (r *reassembly) add(in *detour.Inbound, c coding.Concat, now time.Time) *de
 		r.pending[k] = p
 	}
 	p.texts[c.Seq] = in.Text
-	if len(p.texts) < int(c.Total) {
-		return nil
+	if len(p.texts) < int(c.Total) || p.storing {
+		return nil, nil
 	}
-	delete(r.pending, k)
+	p.storing = true
 	var b strings.Builder
 	for i := uint8(1); i <= c.Total; i++ {
 		b.WriteString(p.texts[i])
 	}
-	whole := *p.first
-	whole.Text = b.String()
-	return &whole
+	w := *p.first
+	w.Text = b.String()
+	return &w, func(stored bool) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if stored {
+			delete(r.pending, k)
+		} else {
+			p.storing = false
+		}
+	}
 }
