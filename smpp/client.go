@@ -319,6 +319,15 @@ func (c *Client) Submit(ctx context.Context, m *SubmitSM) (SubmitResult, error) 
 // now (Stats tells more, at a higher cost).
 func (c *Client) Bound() bool { return c.window.bound() }
 
+// PausedUntil returns when the pause the SMSC asked for by throttling us
+// ends, zero if submits are not paused.
+func (c *Client) PausedUntil() time.Time {
+	if !c.throttle.throttled.Load() {
+		return time.Time{}
+	}
+	return c.throttle.paused()
+}
+
 // SubmitData sends one data_sm and waits for its data_sm_resp, as Submit.
 func (c *Client) SubmitData(ctx context.Context, m *DataSM) (SubmitResult, error) {
 	return c.submit(ctx, CommandDataSM, m)

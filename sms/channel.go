@@ -21,7 +21,7 @@ import (
 const Name = "sms"
 
 // slowFor is how long a route that throttled us is tried only after the
-// others.
+// others, at least; longer while its SMPP client pauses submits.
 const slowFor = time.Second
 
 // unboundWait is how long a send waits for a route with no bound
@@ -238,7 +238,8 @@ func (c *Channel) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 }
 
 // candidates returns the routes covering to, in order, with the routes
-// that throttled us in the last second moved to the end.
+// that throttled us in the last second, or whose client still pauses
+// submits because of it, after the others.
 func (c *Channel) candidates(to string) []*route {
 	region := ""
 	if c.table.needsRegion {
@@ -246,7 +247,7 @@ func (c *Channel) candidates(to string) []*route {
 		// selects by country.
 		_, region, _ = detour.ParseE164(to)
 	}
-	now := c.clock.Now().UnixNano()
+	now := c.clock.Now()
 	c.rndMu.Lock()
 	sel := c.table.Candidates(to, region, c.rnd, nil)
 	c.rndMu.Unlock()
@@ -259,7 +260,7 @@ func (c *Channel) candidates(to string) []*route {
 		switch {
 		case !r.canSubmit() || c.routeUp != nil && !c.routeUp(s.Name):
 			down = append(down, r)
-		case r.slowUntil.Load() > now:
+		case r.slowUntil.Load() > now.UnixNano() || r.client.PausedUntil().After(now):
 			slow = append(slow, r)
 		default:
 			fast = append(fast, r)

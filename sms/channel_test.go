@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/detourhq/detour"
+	"github.com/detourhq/detour/clocktest"
 	"github.com/detourhq/detour/sim/smsc"
 	"github.com/detourhq/detour/smpp"
 	"github.com/detourhq/detour/sms"
@@ -112,6 +113,13 @@ func startChannel(t *testing.T, s *sink, routes ...sms.RouteConfig) *sms.Channel
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Stop(context.Background()) })
+	waitBound(t, ch, routes...)
+	return ch
+}
+
+// waitBound waits until each route's first bind is bound.
+func waitBound(t *testing.T, ch *sms.Channel, routes ...sms.RouteConfig) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for _, r := range routes {
 		for {
@@ -125,7 +133,6 @@ func startChannel(t *testing.T, s *sink, routes ...sms.RouteConfig) *sms.Channel
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	return ch
 }
 
 func send(ch *sms.Channel, text string) detour.Outcome {
@@ -305,5 +312,56 @@ func TestReceiptIDConversionLeavesTheTLVAlone(t *testing.T) {
 		if !got[id] {
 			t.Fatalf("no receipt for submit id %s; receipts name %v", id, got)
 		}
+	}
+}
+
+// A route the SMSC keeps throttling goes after a bound spare for as long
+// as its client pauses submits (the pause doubles up to 4 s), not only for
+// the channel's own second: a send does not wait out the pause on it.
+func TestPausedRouteGoesAfterTheSpare(t *testing.T) {
+	busy := startSMSC(t, smsc.Behavior{SubmitErrors: map[smpp.Status]float64{smpp.StatusThrottled: 1}})
+	spare := startSMSC(t, smsc.Behavior{ReceiptDelay: smsc.Fixed(0), Delivered: 1})
+	clk := clocktest.New(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
+	var mu sync.Mutex
+	var rerouted []string
+	routes := []sms.RouteConfig{routeTo(t, "busy", busy, 0), routeTo(t, "spare", spare, 1)}
+	ch, err := sms.New(sms.Config{Routes: routes,
+		Receipts: newSink(), Clock: clk,
+		Rerouted: func(route string, _ time.Time, _ time.Duration, _ detour.Outcome) {
+			mu.Lock()
+			rerouted = append(rerouted, route)
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ch.Stop(context.Background()) })
+	waitBound(t, ch, routes...)
+	// Each send once the channel's second is over tries busy first, is
+	// throttled and doubles its pause: 250 ms, 500 ms, 1 s, 2 s.
+	for i := range 4 {
+		if out := send(ch, "hi"); out.Result != detour.Accepted || out.Route != "spare" {
+			t.Fatalf("send %d: %+v", i, out)
+		}
+		clk.Advance(1100 * time.Millisecond)
+	}
+	mu.Lock()
+	n := len(rerouted)
+	mu.Unlock()
+	paused := ch.RouteStats()["busy"].PausedUntil
+	if n != 4 || !paused.After(clk.Now()) {
+		t.Fatalf("%d reroutes from busy, its pause ends at %v (now %v): the set-up did not throttle it", n, paused, clk.Now())
+	}
+	// Its pause has 0.9 s to run: the spare goes first and busy is not tried.
+	if out := send(ch, "hi"); out.Result != detour.Accepted || out.Route != "spare" {
+		t.Fatalf("send during the pause: %+v", out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(rerouted) != n {
+		t.Fatalf("the send during busy's pause tried busy first: reroutes %v", rerouted)
 	}
 }
