@@ -205,7 +205,10 @@ func (c *Channel) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 	if len(candidates) == 0 {
 		return detour.PermanentOutcome("", detour.ReasonNoRoute, "no SMS route covers "+s.To)
 	}
-	var last detour.Outcome
+	// The send's verdict when no route takes the message: retryable if
+	// any route may take it later (it throttled, failed or was not
+	// bound), permanent only when every route refused it for good.
+	var last, retry detour.Outcome
 	for i, r := range candidates {
 		rctx := ctx
 		if i < len(candidates)-1 {
@@ -233,6 +236,12 @@ func (c *Channel) Send(ctx context.Context, s *detour.Send) detour.Outcome {
 			c.rerouted(r.cfg.Name, end, end.Sub(start), out)
 		}
 		last = out
+		if out.Result == detour.Retryable {
+			retry = out
+		}
+	}
+	if last.Result == detour.Permanent && retry.Result == detour.Retryable {
+		return retry
 	}
 	return last
 }

@@ -365,3 +365,21 @@ func TestPausedRouteGoesAfterTheSpare(t *testing.T) {
 		t.Fatalf("the send during busy's pause tried busy first: reroutes %v", rerouted)
 	}
 }
+
+// A route that throttles may take the message later; one that refuses it
+// for good (invalid source address) never will. Together the send is
+// retryable, not permanent: the step fails only when no route takes it.
+func TestThrottledThenRefusedIsRetryable(t *testing.T) {
+	busy := startSMSC(t, smsc.Behavior{SubmitErrors: map[smpp.Status]float64{smpp.StatusThrottled: 1}})
+	picky := startSMSC(t, smsc.Behavior{SubmitErrors: map[smpp.Status]float64{smpp.StatusInvSrcAdr: 1}})
+	ch := startChannel(t, newSink(), routeTo(t, "busy", busy, 0), routeTo(t, "picky", picky, 1))
+	out := send(ch, "hello")
+	if out.Result != detour.Retryable || out.Route != "busy" || out.Reason != detour.ReasonThrottled {
+		t.Fatalf("outcome %+v, want retryable (throttled on busy)", out)
+	}
+	// Refused by every route: permanent.
+	ch = startChannel(t, newSink(), routeTo(t, "picky", picky, 0))
+	if out := send(ch, "hello"); out.Result != detour.Permanent || out.Reason != detour.ReasonRejected {
+		t.Fatalf("outcome %+v, want permanent (rejected)", out)
+	}
+}
