@@ -219,10 +219,11 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 			since := t0.Add(-time.Hour)
 			return []Route{
 				{Channel: "sandbox", Name: "default", State: "up"},
-				{Channel: "sms", Name: "op1", State: "up", SubmitRate: 12.5, PausedUntil: &since, Binds: []Bind{{
-					Bind: 0, Mode: "transceiver", State: "bound", Since: since, Window: 100, InFlight: 3, Submitted: 42,
-					Responses: map[string]uint64{"ESME_ROK": 40, "ESME_RTHROTTLED": 2}, Receipts: 39, DeliverSM: 40,
-					LastError: "throttled", LastErrorAt: &since}}},
+				{Channel: "sms", Name: "op1", State: "up", SubmitRate: 12.5, PausedUntil: &since, ThroughputLimit: 50,
+					Selection: &RouteSelection{Prefixes: []string{"44"}, Countries: []string{}, Priority: 1, Weight: 2, Cost: 0.03}, Binds: []Bind{{
+						Bind: 0, Mode: "transceiver", State: "bound", Since: since, Window: 100, InFlight: 3, Submitted: 42,
+						Responses: map[string]uint64{"ESME_ROK": 40, "ESME_RTHROTTLED": 2}, Receipts: 39, DeliverSM: 40,
+						LastError: "throttled", LastErrorAt: &since}}},
 			}
 		}
 	})

@@ -231,7 +231,19 @@ type Route struct {
 	State       string     `json:"state"` // up or down
 	SubmitRate  float64    `json:"submit_rate,omitempty"`
 	PausedUntil *time.Time `json:"paused_until,omitempty"`
-	Binds       []Bind     `json:"binds"`
+	// ThroughputLimit is the configured cap in messages/s, 0 for none.
+	ThroughputLimit float64         `json:"throughput_limit,omitempty"`
+	Selection       *RouteSelection `json:"selection,omitempty"`
+	Binds           []Bind          `json:"binds"`
+}
+
+// RouteSelection is how a route is chosen among the channel's routes.
+type RouteSelection struct {
+	Prefixes  []string `json:"prefixes"`
+	Countries []string `json:"countries"`
+	Priority  int      `json:"priority"`
+	Weight    int      `json:"weight"`
+	Cost      float64  `json:"cost"`
 }
 
 // Bind is one SMPP connection of a route.

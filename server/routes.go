@@ -29,7 +29,13 @@ func (s *Server) routes(context.Context) []api.Route {
 	if s.sms != nil {
 		stats := s.sms.RouteStats()
 		for _, name := range s.sms.Routes() {
-			out = append(out, smsRoute(name, stats[name]))
+			r := smsRoute(name, stats[name])
+			if sel, limit, ok := s.sms.RouteSettings(name); ok {
+				r.ThroughputLimit = limit
+				r.Selection = &api.RouteSelection{Prefixes: nonNil(sel.Prefixes), Countries: nonNil(sel.Countries),
+					Priority: sel.Priority, Weight: sel.Weight, Cost: sel.Cost}
+			}
+			out = append(out, r)
 		}
 	}
 	return out
@@ -58,4 +64,12 @@ func timePtr(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// nonNil makes a nil list an empty one, for JSON.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,8 @@ func TestSMSEndToEnd(t *testing.T) {
 	p, _ := strconv.Atoi(port)
 	n := start(t, func(c *config.Config) {
 		c.Channels.SMS.Routes = []sms.RouteConfig{{Name: "op1", Host: host, Port: p, SystemID: "detour", Password: "pw",
-			SourceAddr: "Detour", SourceTON: 5, ReconnectMin: 20 * time.Millisecond}}
+			SourceAddr: "Detour", SourceTON: 5, ReconnectMin: 20 * time.Millisecond,
+			Prefixes: []string{"44"}, Priority: 2, Weight: 3, Cost: 0.031, Throughput: 50}}
 	})
 	key := n.key("acme")
 	r := n.do("POST", "/v1/messages", key, `{"to":"+447400123456","content":{"text":"Your code is 424242"},"channels":[{"channel":"sms"}]}`)
@@ -66,6 +68,11 @@ func TestSMSEndToEnd(t *testing.T) {
 	if op1["channel"] != "sms" || op1["state"] != "up" || bind["state"] != "bound" || bind["submitted"].(float64) != 1 ||
 		bind["responses"].(map[string]any)["ESME_ROK"].(float64) != 1 {
 		t.Fatalf("route op1: %s", rt.raw)
+	}
+	sel, _ := op1["selection"].(map[string]any)
+	if op1["throughput_limit"] != 50.0 || sel == nil || sel["priority"] != 2.0 || sel["weight"] != 3.0 || sel["cost"] != 0.031 ||
+		len(sel["prefixes"].([]any)) != 1 || len(sel["countries"].([]any)) != 0 || strings.Contains(rt.raw, `"pw"`) {
+		t.Fatalf("route op1's settings: %s", rt.raw)
 	}
 	if err := sim.InjectMO("447400123456", "Detour", "STOP"); err != nil {
 		t.Fatal(err)

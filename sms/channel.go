@@ -176,6 +176,17 @@ func (c *Channel) Carries(k detour.ContentKind) bool { return k == detour.KindTe
 // Routes lists the route names in configuration order.
 func (c *Channel) Routes() []string { return c.table.Names() }
 
+// RouteSettings returns how route name is chosen and its throughput cap
+// (messages/s, 0 for none); ok=false if there is no such route. Nothing
+// of its connection settings, its password least of all.
+func (c *Channel) RouteSettings(name string) (sel Route, throughput float64, ok bool) {
+	r, t := c.routes[name], c.table.Route(name)
+	if r == nil || t == nil {
+		return Route{}, 0, false
+	}
+	return *t, r.cfg.Throughput, true
+}
+
 // RouteStats returns each route's SMPP statistics, in configuration order.
 func (c *Channel) RouteStats() map[string]smpp.Stats {
 	out := make(map[string]smpp.Stats, len(c.order))

@@ -20,7 +20,7 @@ type Route struct {
 	Countries []string // ISO 3166 region codes, e.g. "GB"; empty means any
 	Priority  int      // lower goes first
 	Weight    int      // share among routes of equal priority; 0 counts as 1
-	Cost      float64  // per segment, reported, and breaks ties before weight
+	Cost      float64  // per segment, as the operator bills it; reported, not used to choose (priority is)
 }
 
 // Covers reports whether the route may carry a message to number (E.164)
@@ -95,8 +95,8 @@ func (t *Table) Names() []string {
 }
 
 // Candidates returns the routes that cover number in region, in the order
-// to try them: by priority, then cheapest, then a weighted random order
-// among equals (drawn from rnd), skipping those for which skip says true
+// to try them: by priority, then a weighted random order among routes of
+// equal priority (drawn from rnd), skipping those for which skip says true
 // (routes that are down or were just tried).
 func (t *Table) Candidates(number, region string, rnd *rand.Rand, skip func(*Route) bool) []*Route {
 	var out []*Route
@@ -106,8 +106,8 @@ func (t *Table) Candidates(number, region string, rnd *rand.Rand, skip func(*Rou
 		}
 	}
 	// Weighted shuffle: each route gets a key u^(1/w); larger keys first
-	// (Efraimidis–Spirakis), then a stable sort by priority and cost keeps
-	// that order among equals.
+	// (Efraimidis–Spirakis), then a stable sort by priority keeps that
+	// order among equals.
 	keys := make(map[*Route]float64, len(out))
 	for _, r := range out {
 		w := float64(max(r.Weight, 1))
@@ -117,9 +117,6 @@ func (t *Table) Candidates(number, region string, rnd *rand.Rand, skip func(*Rou
 		a, b := out[i], out[j]
 		if a.Priority != b.Priority {
 			return a.Priority < b.Priority
-		}
-		if a.Cost != b.Cost {
-			return a.Cost < b.Cost
 		}
 		return keys[a] > keys[b]
 	})
