@@ -201,6 +201,26 @@ func TestSendThenDeliveredReceipt(t *testing.T) {
 	}
 }
 
+// A receipt whose done date is before the send (an SMSC's minute
+// precision, or its local time) is recorded at the send, never before it.
+func TestReceiptDatedBeforeTheSend(t *testing.T) {
+	w := newWorld(t, nil)
+	m := w.send(&detour.SendRequest{})
+	w.run()
+	m = w.get(m.ID)
+	a := m.Attempts[0]
+	w.clock.Advance(time.Second)
+	if err := w.engine.Receipt(context.Background(), detour.Receipt{Channel: w.a.name, Route: a.Route,
+		ProviderID: a.ProviderID, Status: detour.AttemptDelivered, At: a.SentAt.Add(-40 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	m = w.get(m.ID)
+	expectStatus(t, m, detour.StatusDelivered)
+	if got := m.Attempts[0].DeliveredAt; !got.Equal(a.SentAt) {
+		t.Fatalf("delivered at %v, sent at %v", got, a.SentAt)
+	}
+}
+
 func TestRetryWithBackoffInsideTheStep(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	w := newWorld(t, func(c *dispatch.Config) { c.Metrics = dispatch.NewMetrics(reg) })

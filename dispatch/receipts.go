@@ -55,6 +55,11 @@ func (e *Engine) applyReceipt(now time.Time) func(*detour.Message, *detour.Attem
 		if at.IsZero() || at.After(now) {
 			at = now
 		}
+		if at.Before(a.SentAt) {
+			// An SMSC's done date has minute or second precision, and some
+			// write local time: never before the provider took it.
+			at = a.SentAt
+		}
 		if r.Status == detour.AttemptFailed || r.Status == detour.AttemptExpired {
 			if a.Status == detour.AttemptSent || a.Status == detour.AttemptPending {
 				a.ErrorCode, a.ErrorDetail = r.Reason, r.Detail

@@ -43,21 +43,19 @@ func (db *DB) ApplyReceipt(ctx context.Context, r detour.Receipt, fn func(*detou
 }
 
 // findAttempt returns the message and attempt ids a receipt is about, or
-// sql.ErrNoRows.
+// sql.ErrNoRows: the newest attempt whose own provider id, or one of
+// whose later parts' ids, is the receipt's (an SMSC may reuse ids).
 func findAttempt(ctx context.Context, q querier, r detour.Receipt) (msgID, attID string, err error) {
 	if r.ProviderID == "" {
 		return "", "", sql.ErrNoRows
 	}
-	err = q.queryRow(ctx, `SELECT message_id, id FROM attempts
-		WHERE channel = ? AND route = ? AND provider_id = ? AND provider_id <> ''
-		ORDER BY rowid DESC LIMIT 1`, r.Channel, r.Route, r.ProviderID).Scan(&msgID, &attID)
-	if !errors.Is(err, sql.ErrNoRows) {
-		return msgID, attID, err
-	}
-	// A later part of a multipart attempt.
-	err = q.queryRow(ctx, `SELECT a.message_id, a.id FROM attempt_parts p JOIN attempts a ON a.id = p.attempt_id
-		WHERE p.channel = ? AND p.route = ? AND p.provider_id = ?
-		ORDER BY a.rowid DESC LIMIT 1`, r.Channel, r.Route, r.ProviderID).Scan(&msgID, &attID)
+	err = q.queryRow(ctx, `SELECT message_id, id FROM (
+			SELECT message_id, id, rowid AS n FROM attempts
+			WHERE channel = ?1 AND route = ?2 AND provider_id = ?3 AND provider_id <> ''
+			UNION ALL
+			SELECT a.message_id, a.id, a.rowid FROM attempt_parts p JOIN attempts a ON a.id = p.attempt_id
+			WHERE p.channel = ?1 AND p.route = ?2 AND p.provider_id = ?3)
+		ORDER BY n DESC LIMIT 1`, r.Channel, r.Route, r.ProviderID).Scan(&msgID, &attID)
 	return msgID, attID, err
 }
 

@@ -194,3 +194,41 @@ func testReceiptMultipart(t *testing.T, e *env) {
 		t.Fatalf("a part id on another route must not match: %v %v", matched, err)
 	}
 }
+
+// testReceiptNewestOfReusedIDs: when an SMSC reuses ids, a receipt belongs
+// to the newest attempt with that id, whether the id is an attempt's own
+// or a later part's.
+func testReceiptNewestOfReusedIDs(t *testing.T, e *env) {
+	ten := e.tenant()
+	multipart := func(ids ...string) *detour.Attempt {
+		m := e.create(t, e.message(ten, t0))
+		a := e.attempt(m, t0, ids[0])
+		a.Status, a.SentAt, a.Segments = detour.AttemptSent, t0.Add(time.Second), len(ids)
+		for _, id := range ids {
+			a.Parts = append(a.Parts, detour.Part{ProviderID: id, Status: detour.AttemptSent})
+		}
+		e.update(t, m.ID, func(m *detour.Message) { m.Attempts = append(m.Attempts, a) })
+		return a
+	}
+	found := func(pid string) string {
+		var got string
+		r := detour.Receipt{Channel: "sms", Route: "op1", ProviderID: pid, Status: detour.AttemptDelivered}
+		if matched, err := e.s.ApplyReceipt(e.ctx, r, func(_ *detour.Message, a *detour.Attempt) error {
+			got = a.ID
+			return nil
+		}); err != nil || !matched {
+			t.Fatalf("receipt for %s: matched=%v err=%v", pid, matched, err)
+		}
+		return got
+	}
+	// An old single-part attempt, then a new message's second part.
+	e.sent(t, ten, "reused-2")
+	if newer := multipart("reused-1", "reused-2"); found("reused-2") != newer.ID {
+		t.Fatalf("a receipt for reused-2 went to the older single-part attempt, not the newer part")
+	}
+	// An old second part, then a new single-part attempt.
+	multipart("reused-3", "reused-4")
+	if _, newer := e.sent(t, ten, "reused-4"); found("reused-4") != newer.ID {
+		t.Fatalf("a receipt for reused-4 went to the older part, not the newer attempt")
+	}
+}

@@ -62,6 +62,7 @@ func Run(t *testing.T, h Harness) {
 		{"ReceiptMatch", testReceiptMatch},
 		{"ReceiptOrphan", testReceiptOrphan},
 		{"ReceiptMultipart", testReceiptMultipart},
+		{"ReceiptNewestOfReusedIDs", testReceiptNewestOfReusedIDs},
 		{"ReceiptOrphanDropped", testReceiptOrphanDropped},
 		{"NextDueAndDue", testNextDueAndDue},
 		{"PurgeIdempotency", testPurgeIdempotency},
