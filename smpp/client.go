@@ -372,6 +372,10 @@ func (c *Client) submit(ctx context.Context, cmd CommandID, body Body) (SubmitRe
 			// The connection closed before we wrote anything: the message
 			// was not sent, so another connection may take it.
 			c.window.release(s)
+			if err := ctx.Err(); err != nil {
+				putBuf(bp)
+				return SubmitResult{}, err
+			}
 			continue
 		}
 		select {

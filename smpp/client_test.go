@@ -765,3 +765,51 @@ func TestStopDuringBackoffAndWhileSubmitsWait(t *testing.T) {
 		t.Errorf("state %s", st.State)
 	}
 }
+
+// A session its reader closed before serve offered its slots never offers
+// them: the window would hand out a dead connection for ever.
+func TestClosedSessionNeverOffersSlots(t *testing.T) {
+	var w window
+	s := &session{window: 10}
+	w.remove(s) // the reader closed it first
+	if w.add(s) {
+		t.Fatal("a closed session was added to the window")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if got, err := w.acquire(ctx); got != nil || !errors.Is(err, ErrNotBound) {
+		t.Fatalf("acquire: %v %v, want ErrNotBound", got, err)
+	}
+}
+
+// An SMSC that answers every bind and hangs up at once (a flapping or
+// licence-limited one): once it is gone, the client is not bound and a
+// submit ends with its context, whatever races the binds lost.
+func TestSMSCClosingRightAfterBind(t *testing.T) {
+	s := newTestSMSC(t)
+	s.setHandle(func(c *smscConn, p PDU) bool {
+		if p.Command != CommandBindTransceiver {
+			return false
+		}
+		c.handle(p)
+		c.mu.Lock()
+		c.w.Flush()
+		c.mu.Unlock()
+		c.conn.Close()
+		return true
+	})
+	c := startClient(t, s, ClientConfig{})
+	waitFor(t, "binds", func() bool { return s.nbinds() >= 200 })
+	s.close()
+	waitFor(t, "the client to see it is not bound", func() bool { return !c.Bound() })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	select {
+	case o := <-submitAsync(ctx, c, msg("1")):
+		if !errors.Is(o.err, ErrNotBound) {
+			t.Fatalf("submit: %v, want ErrNotBound", o.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("submit ignored its context")
+	}
+}

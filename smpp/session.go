@@ -52,6 +52,7 @@ type session struct {
 	window   int  // slots; 0 for a receiver
 	inflight int  // slots taken; guarded by c.window.mu
 	usable   bool // offering slots; guarded by c.window.mu
+	removed  bool // closed: never to offer slots again; guarded by c.window.mu
 
 	ctx    context.Context // ends when the session closes; given to handlers
 	cancel context.CancelFunc

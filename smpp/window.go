@@ -97,11 +97,12 @@ func (w *window) release(s *session) {
 }
 
 // add offers the slots of a newly bound session. It reports false if the
-// window is closed.
+// window is closed or the session was removed already: its reader may
+// close it before serve offers it.
 func (w *window) add(s *session) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.closed || s.removed {
 		return false
 	}
 	s.usable = true
@@ -115,6 +116,7 @@ func (w *window) add(s *session) bool {
 func (w *window) remove(s *session) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	s.removed = true
 	if !s.usable {
 		return
 	}
