@@ -306,7 +306,9 @@ func (c *Client) unbindCtx() context.Context {
 // throughput token (and the end of a pause the SMSC asked for, see Stats).
 // The PDU's sequence number is assigned here.
 //
-// A response with ESME_ROK gives the message id. Any other status is
+// A response with ESME_ROK gives the message id (empty if the SMSC's
+// response was unreadable past its header: the message was taken, but no
+// receipt can be matched to it). Any other status is
 // returned as a *StatusError alongside the result. ErrNotBound,
 // ErrConnectionLost, ErrResponseTimeout, ErrClosed and ctx's error mean the
 // message was not sent or its fate is unknown: send it again. An error

@@ -744,6 +744,25 @@ func TestBrokenResponseResolvedByItsHeader(t *testing.T) {
 	if r := s.responses()[0]; r.Command != CommandGenericNack || r.Sequence != seq {
 		t.Errorf("answer %+v", r.Header)
 	}
+	// ESME_ROK with a message_id longer than 64 octets: the SMSC took the
+	// message, so it is not a failure (sending it again would deliver it
+	// twice), and it is answered at once, not after a timeout.
+	ch = submitAsync(context.Background(), c, msg("2"))
+	waitFor(t, "held", func() bool { return s.nheld() == 1 })
+	h = s.take()[0]
+	seq = h.p.Sequence
+	long := append(bytes.Repeat([]byte{'x'}, 70), 0)
+	raw = append([]byte{0, 0, 0, byte(16 + len(long)), 0x80, 0, 0, 4, 0, 0, 0, 0, byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)}, long...)
+	h.c.mu.Lock()
+	h.c.w.Write(raw)
+	h.c.w.Flush()
+	h.c.mu.Unlock()
+	if o := recv(t, ch); o.err != nil || o.res.Status != StatusOK || o.res.MessageID != "" {
+		t.Errorf("submit: %+v %v, want accepted without an id", o.res, o.err)
+	}
+	if st := c.Stats().Binds[0]; st.Timeouts != 0 {
+		t.Errorf("%d timeouts", st.Timeouts)
+	}
 }
 
 func TestStopDuringBackoffAndWhileSubmitsWait(t *testing.T) {

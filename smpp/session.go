@@ -280,8 +280,17 @@ func (s *session) readLoop() {
 			s.rx.Add(1)
 			s.b.log.Warn("smpp: undecodable PDU", "err", err)
 			s.send(de.Reply())
-			if h := de.Header; !de.Fatal && h.Command.IsResponse() && h.Status != StatusOK {
+			switch h := de.Header; {
+			case de.Fatal || !h.Command.IsResponse():
+			case h.Status != StatusOK:
 				// A broken body, but the header says how it went.
+				s.resolve(h.Sequence, h.Command, h.Status, "")
+			case h.Command == CommandSubmitSMResp || h.Command == CommandDataSMResp:
+				// The SMSC took the message; only its id is unreadable.
+				// Sending it again would deliver it twice: it is sent,
+				// and no receipt will name it.
+				s.b.log.Warn("smpp: message accepted but its message_id is unreadable; receipts cannot be matched to it",
+					"seq", h.Sequence)
 				s.resolve(h.Sequence, h.Command, h.Status, "")
 			}
 			if de.Fatal {
