@@ -137,97 +137,17 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 	hooks.register(t, addr, key)
 
 	const total, clients, killAfter = 2000, 32, 900
-	type result struct {
-		id    string
-		acked bool
-		tried bool
-	}
-	results := make([]result, total)
-	var acked atomic.Int64
-	var next atomic.Int64
-	var killOnce sync.Once
 	hc := &http.Client{Timeout: 10 * time.Second}
 	body := func(i int) []byte {
 		return []byte(fmt.Sprintf(`{"to":"+4474%08d","content":{"text":"crash test %d"},"client_ref":"crash-%d","validity":"10s"}`, 100000+i, i, i))
 	}
 	post := func(i int) (*http.Response, error) {
-		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", bytes.NewReader(body(i)))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("crash-%d", i))
-		return hc.Do(req)
+		return postMessage(hc, addr, key, fmt.Sprintf("crash-%d", i), body(i))
 	}
-	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= total {
-					return
-				}
-				results[i].tried = true
-				resp, err := post(i)
-				if err != nil {
-					continue // the server is gone: unacknowledged
-				}
-				var m wireMessage
-				dec := json.NewDecoder(resp.Body).Decode(&m)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusAccepted && dec == nil {
-					results[i].id, results[i].acked = m.ID, true
-					if acked.Add(1) == killAfter {
-						killOnce.Do(func() { srv.Process.Signal(syscall.SIGKILL) })
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	srv.Wait()
-	nAcked := int(acked.Load())
-	if nAcked < killAfter || nAcked == total {
-		t.Fatalf("the kill should land mid-stream: %d of %d acknowledged", nAcked, total)
-	}
-	t.Logf("killed after %d of %d acknowledged", nAcked, total)
+	results, nAcked := postUntilKilled(t, srv, post, total, clients, killAfter)
 
 	srv = startServerArgs(t, data, addr, serveArgs, env...)
-	list := func() map[string]wireMessage {
-		all := map[string]wireMessage{}
-		cursor := ""
-		for {
-			u := "http://" + addr + "/v1/messages?limit=500"
-			if cursor != "" {
-				u += "&cursor=" + cursor
-			}
-			req, _ := http.NewRequest("GET", u, nil)
-			req.Header.Set("Authorization", "Bearer "+key)
-			resp, err := hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var page struct {
-				Data       []wireMessage `json:"data"`
-				NextCursor *string       `json:"next_cursor"`
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err := json.Unmarshal(b, &page); err != nil {
-				t.Fatalf("list: %v: %s", err, b)
-			}
-			for _, m := range page.Data {
-				if _, dup := all[m.ClientRef]; dup {
-					t.Fatalf("two messages carry client_ref %s", m.ClientRef)
-				}
-				all[m.ClientRef] = m
-			}
-			if page.NextCursor == nil {
-				return all
-			}
-			cursor = *page.NextCursor
-		}
-	}
+	list := func() map[string]wireMessage { return listMessages(t, hc, addr, key) }
 
 	// Every acknowledged message exists, and every stored message is whole
 	// and came from a request that was made.
@@ -263,26 +183,7 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 	}
 
 	// Everything reaches a final state.
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		stored = list()
-		pending := 0
-		for _, m := range stored {
-			if !isFinal(m.Status) {
-				pending++
-			}
-		}
-		if len(stored) != total {
-			t.Fatalf("%d messages stored, want %d", len(stored), total)
-		}
-		if pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d messages still not final 90s after the restart", pending)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	stored = waitAllFinal(t, list, total, 90*time.Second)
 	counts := map[string]int{}
 	for _, m := range stored {
 		counts[m.Status]++
@@ -392,5 +293,129 @@ func (h *hookLog) waitFor(t *testing.T, final map[string]string, within time.Dur
 			}
 			last = ev.id
 		}
+	}
+}
+
+// crashResult is what a client of postUntilKilled learned of one request.
+type crashResult struct {
+	id    string
+	acked bool // 202 with the message
+	tried bool // the request was made
+}
+
+// postMessage posts body with an Idempotency-Key.
+func postMessage(hc *http.Client, addr, key, idem string, body []byte) (*http.Response, error) {
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", idem)
+	return hc.Do(req)
+}
+
+// postUntilKilled makes total requests through post from clients at once
+// and kills srv with SIGKILL once killAfter got 202; it returns what each
+// request learned and how many were acknowledged, once srv is gone.
+func postUntilKilled(t *testing.T, srv *exec.Cmd, post func(i int) (*http.Response, error), total, clients, killAfter int) ([]crashResult, int) {
+	t.Helper()
+	results := make([]crashResult, total)
+	var acked, next atomic.Int64
+	var killOnce sync.Once
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total {
+					return
+				}
+				results[i].tried = true
+				resp, err := post(i)
+				if err != nil {
+					continue // the server is gone: unacknowledged
+				}
+				var m wireMessage
+				dec := json.NewDecoder(resp.Body).Decode(&m)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusAccepted && dec == nil {
+					results[i].id, results[i].acked = m.ID, true
+					if acked.Add(1) == int64(killAfter) {
+						killOnce.Do(func() { srv.Process.Signal(syscall.SIGKILL) })
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	srv.Wait()
+	n := int(acked.Load())
+	if n < killAfter || n == total {
+		t.Fatalf("the kill should land mid-stream: %d of %d acknowledged", n, total)
+	}
+	t.Logf("killed after %d of %d acknowledged", n, total)
+	return results, n
+}
+
+// listMessages returns every message of key's tenant by client_ref,
+// failing on two with the same one.
+func listMessages(t *testing.T, hc *http.Client, addr, key string) map[string]wireMessage {
+	t.Helper()
+	all := map[string]wireMessage{}
+	cursor := ""
+	for {
+		u := "http://" + addr + "/v1/messages?limit=500"
+		if cursor != "" {
+			u += "&cursor=" + cursor
+		}
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Data       []wireMessage `json:"data"`
+			NextCursor *string       `json:"next_cursor"`
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatalf("list: %v: %s", err, b)
+		}
+		for _, m := range page.Data {
+			if _, dup := all[m.ClientRef]; dup {
+				t.Fatalf("two messages carry client_ref %s", m.ClientRef)
+			}
+			all[m.ClientRef] = m
+		}
+		if page.NextCursor == nil {
+			return all
+		}
+		cursor = *page.NextCursor
+	}
+}
+
+// waitAllFinal polls list until want messages are stored and every one is
+// final, failing after within.
+func waitAllFinal(t *testing.T, list func() map[string]wireMessage, want int, within time.Duration) map[string]wireMessage {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		stored := list()
+		pending := 0
+		for _, m := range stored {
+			if !isFinal(m.Status) {
+				pending++
+			}
+		}
+		if len(stored) != want {
+			t.Fatalf("%d messages stored, want %d", len(stored), want)
+		}
+		if pending == 0 {
+			return stored
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still not final %v after the restart", pending, within)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
