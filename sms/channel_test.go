@@ -105,7 +105,13 @@ func routeTo(t *testing.T, name string, srv *smsc.Server, prio int) sms.RouteCon
 
 func startChannel(t *testing.T, s *sink, routes ...sms.RouteConfig) *sms.Channel {
 	t.Helper()
-	ch, err := sms.New(sms.Config{Routes: routes, Receipts: s, Inbound: s.save})
+	return startChannelWith(t, sms.Config{Routes: routes, Receipts: s, Inbound: s.save})
+}
+
+// startChannelWith starts a channel with cfg and waits for its routes to bind.
+func startChannelWith(t *testing.T, cfg sms.Config) *sms.Channel {
+	t.Helper()
+	ch, err := sms.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +119,7 @@ func startChannel(t *testing.T, s *sink, routes ...sms.RouteConfig) *sms.Channel
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Stop(context.Background()) })
-	waitBound(t, ch, routes...)
+	waitBound(t, ch, cfg.Routes...)
 	return ch
 }
 
@@ -324,22 +330,13 @@ func TestPausedRouteGoesAfterTheSpare(t *testing.T) {
 	clk := clocktest.New(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
 	var mu sync.Mutex
 	var rerouted []string
-	routes := []sms.RouteConfig{routeTo(t, "busy", busy, 0), routeTo(t, "spare", spare, 1)}
-	ch, err := sms.New(sms.Config{Routes: routes,
+	ch := startChannelWith(t, sms.Config{Routes: []sms.RouteConfig{routeTo(t, "busy", busy, 0), routeTo(t, "spare", spare, 1)},
 		Receipts: newSink(), Clock: clk,
 		Rerouted: func(route string, _ time.Time, _ time.Duration, _ detour.Outcome) {
 			mu.Lock()
 			rerouted = append(rerouted, route)
 			mu.Unlock()
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ch.Stop(context.Background()) })
-	waitBound(t, ch, routes...)
 	// Each send once the channel's second is over tries busy first, is
 	// throttled and doubles its pause: 250 ms, 500 ms, 1 s, 2 s.
 	for i := range 4 {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -61,13 +60,8 @@ channels:
 	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(binary(t), "keys", "create", "--tenant", "crash", "--data", data).Output()
-	if err != nil {
-		t.Fatalf("keys create: %v", err)
-	}
-	key := strings.TrimSpace(string(out))
-	env := []string{"DETOUR_DISPATCH__LEASE=3s", "DETOUR_DISPATCH__SEND_TIMEOUT=2s", "DETOUR_LOG__LEVEL=warn",
-		"DETOUR_SERVER__RATE_LIMIT=1000000", "DETOUR_SERVER__RATE_BURST=1000000"}
+	key := createKey(t, data, "crash")
+	env := crashEnv
 	addr := freeAddr(t)
 	args := []string{"--config", conf}
 	srv := startServerArgs(t, data, addr, args, env...)

@@ -123,13 +123,8 @@ func TestCrashLosesNothingAccepted(t *testing.T) {
 	}
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
-	out, err := exec.Command(binary(t), "keys", "create", "--tenant", "crash", "--data", data).Output()
-	if err != nil {
-		t.Fatalf("keys create: %v", err)
-	}
-	key := strings.TrimSpace(string(out))
-	env := []string{"DETOUR_DISPATCH__LEASE=3s", "DETOUR_DISPATCH__SEND_TIMEOUT=2s", "DETOUR_LOG__LEVEL=warn",
-		"DETOUR_SERVER__RATE_LIMIT=1000000", "DETOUR_SERVER__RATE_BURST=1000000"}
+	key := createKey(t, data, "crash")
+	env := crashEnv
 	addr := freeAddr(t)
 	serveArgs := []string{"--allow-private-webhooks"}
 	srv := startServerArgs(t, data, addr, serveArgs, env...)
@@ -294,6 +289,21 @@ func (h *hookLog) waitFor(t *testing.T, final map[string]string, within time.Dur
 			last = ev.id
 		}
 	}
+}
+
+// crashEnv makes leases and send timeouts short, so that work the killed
+// process held is taken up again soon after the restart.
+var crashEnv = []string{"DETOUR_DISPATCH__LEASE=3s", "DETOUR_DISPATCH__SEND_TIMEOUT=2s", "DETOUR_LOG__LEVEL=warn",
+	"DETOUR_SERVER__RATE_LIMIT=1000000", "DETOUR_SERVER__RATE_BURST=1000000"}
+
+// createKey makes an API key for tenant in data with `detour keys create`.
+func createKey(t *testing.T, data, tenant string) string {
+	t.Helper()
+	out, err := exec.Command(binary(t), "keys", "create", "--tenant", tenant, "--data", data).Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // crashResult is what a client of postUntilKilled learned of one request.
