@@ -72,6 +72,9 @@ func (r *reassembly) add(in *detour.Inbound, c coding.Concat, now time.Time) (wh
 	return &w, func(stored bool) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		if r.pending[k] != p {
+			return // dropped after its TTL meanwhile; k may be a newer message's
+		}
 		if stored {
 			delete(r.pending, k)
 		} else {
