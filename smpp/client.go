@@ -323,12 +323,7 @@ func (c *Client) Bound() bool { return c.window.bound() }
 
 // PausedUntil returns when the pause the SMSC asked for by throttling us
 // ends, zero if submits are not paused.
-func (c *Client) PausedUntil() time.Time {
-	if !c.throttle.throttled.Load() {
-		return time.Time{}
-	}
-	return c.throttle.paused()
-}
+func (c *Client) PausedUntil() time.Time { return c.throttle.paused() }
 
 // SubmitData sends one data_sm and waits for its data_sm_resp, as Submit.
 func (c *Client) SubmitData(ctx context.Context, m *DataSM) (SubmitResult, error) {

@@ -127,8 +127,13 @@ func (t *throttle) recovered() {
 	t.mu.Unlock()
 }
 
-// paused returns the end of the current pause, zero if none.
+// paused returns the end of the current pause, zero if none. It costs an
+// atomic load unless the SMSC throttled us: the SMS channel asks on every
+// send.
 func (t *throttle) paused() time.Time {
+	if !t.throttled.Load() {
+		return time.Time{} // throttled stays set until any pause has ended
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.clock.Now().Before(t.pausedUntil) {
